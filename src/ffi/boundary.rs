@@ -1,0 +1,166 @@
+//! The one panic boundary and the argument helpers every exported function uses.
+//!
+//! An exported function is written as
+//!
+//! ```ignore
+//! #[no_mangle]
+//! pub unsafe extern "C" fn sockit_thing_do(t: *mut sockit_thing, out: *mut u32) -> sockit_status {
+//!     guard(|| {
+//!         let out = out_ref(out, "out")?;
+//!         sockit_thing::with(t, |thing| { *out = thing.get()?; Ok(()) })
+//!     })
+//! }
+//! ```
+//!
+//! `guard` turns `Err` into a status plus `sockit_last_error`, and a panic into
+//! `SOCKIT_INTERNAL`, so nothing unwinds into C.
+
+use super::status::{set_last_error, sockit_status};
+use crate::error::{Error, ErrorKind, Result};
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Runs `f` at the API boundary: `Ok` gives `SOCKIT_OK`, `Err(e)` records `e.msg` as the
+/// thread's last error and returns its status, a panic gives `SOCKIT_INTERNAL`.
+pub fn guard<F: FnOnce() -> Result<()>>(f: F) -> sockit_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => sockit_status::SOCKIT_OK,
+        Ok(Err(e)) => fail(&e),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            fail(&Error::new(
+                ErrorKind::Internal,
+                format!("internal error: {what}"),
+            ))
+        }
+    }
+}
+
+/// Like `guard` for functions that return a value instead of a status (accessors);
+/// a failure or panic returns `fallback`.
+pub fn guard_value<T, F: FnOnce() -> Result<T>>(fallback: T, f: F) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            fail(&e);
+            fallback
+        }
+        Err(_) => {
+            set_last_error("internal error: panic");
+            fallback
+        }
+    }
+}
+
+/// Records `e` and returns its status.
+pub fn fail(e: &Error) -> sockit_status {
+    set_last_error(&e.msg);
+    e.kind.into()
+}
+
+/// A NUL-terminated UTF-8 string argument; NULL or invalid UTF-8 is `SOCKIT_INVALID`.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string that outlives `'a`.
+pub unsafe fn str_arg<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
+    if p.is_null() {
+        return Err(Error::invalid(format!("{name} is NULL")));
+    }
+    CStr::from_ptr(p)
+        .to_str()
+        .map_err(|_| Error::invalid(format!("{name} is not valid UTF-8")))
+}
+
+/// An optional string argument: NULL gives `None`.
+///
+/// # Safety
+/// As `str_arg`.
+pub unsafe fn opt_str_arg<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        str_arg(p, name).map(Some)
+    }
+}
+
+/// A byte-slice argument `(data, len)`; NULL is allowed only with `len == 0`.
+///
+/// # Safety
+/// `data` is NULL or points to `len` readable bytes that outlive `'a`.
+pub unsafe fn bytes_arg<'a>(data: *const u8, len: usize, name: &str) -> Result<&'a [u8]> {
+    if data.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid(format!(
+            "{name} is NULL but its length is {len}"
+        )));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(format!("{name}: length {len} is too large")));
+    }
+    Ok(std::slice::from_raw_parts(data, len))
+}
+
+/// A required out-parameter.
+///
+/// # Safety
+/// `p` is NULL or valid for writes of `T`.
+pub unsafe fn out_arg<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T> {
+    p.as_mut()
+        .ok_or_else(|| Error::invalid(format!("{name} is NULL")))
+}
+
+/// Writes `v` through an optional out-parameter (NULL means "not wanted").
+///
+/// # Safety
+/// `p` is NULL or valid for writes of `T`.
+pub unsafe fn put<T>(p: *mut T, v: T) {
+    if let Some(r) = p.as_mut() {
+        *r = v;
+    }
+}
+
+/// A port given as a C integer: 0..=65535, else `SOCKIT_INVALID`.
+pub fn port_arg(port: i32, name: &str) -> Result<u16> {
+    u16::try_from(port).map_err(|_| Error::invalid(format!("{name} {port} is outside 0..65535")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::status::sockit_last_error;
+
+    #[test]
+    fn guard_maps_errors_and_panics() {
+        assert_eq!(guard(|| Ok(())), sockit_status::SOCKIT_OK);
+        let s = guard(|| Err(Error::new(ErrorKind::Timeout, "receive: timeout")));
+        assert_eq!(s, sockit_status::SOCKIT_TIMEOUT);
+        let msg = unsafe { CStr::from_ptr(sockit_last_error()) };
+        assert_eq!(msg.to_str().unwrap(), "receive: timeout");
+        let s = guard(|| panic!("boom"));
+        assert_eq!(s, sockit_status::SOCKIT_INTERNAL);
+        let msg = unsafe { CStr::from_ptr(sockit_last_error()) };
+        assert!(msg.to_str().unwrap().contains("boom"));
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        unsafe {
+            assert_eq!(
+                str_arg(std::ptr::null(), "host").unwrap_err().msg,
+                "host is NULL"
+            );
+            assert_eq!(bytes_arg(std::ptr::null(), 0, "data").unwrap(), b"");
+            assert!(bytes_arg(std::ptr::null(), 3, "data").is_err());
+            assert!(out_arg::<u32>(std::ptr::null_mut(), "out").is_err());
+        }
+        assert_eq!(port_arg(65535, "port").unwrap(), 65535);
+        assert!(port_arg(65536, "port").is_err());
+        assert!(port_arg(-1, "port").is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! Opaque handles: type-stable, lock-protected boxes that C holds as pointers.
+//!
+//! A handle's memory is never returned to the allocator. Freeing a handle drops the object
+//! inside (closing its descriptor, releasing its buffers) and puts the empty shell on a
+//! free list of its type, from which the next handle of that type is made. A call on a
+//! freed handle therefore finds an empty shell and fails with `SOCKIT_INVALID`
+//! ("handle has been freed") instead of touching freed memory; `free` twice is harmless.
+//! (Once the shell is reused, an old pointer names the new object, as a reused file
+//! descriptor number does.)
+//!
+//! Each shell holds a `parking_lot::Mutex`, so calls on one handle from several threads
+//! are serialised. The lock is held for the whole call, blocking waits included.
+//!
+//! In an ffi file, declare `pub struct sockit_name(Shell<RustType>);` and then
+//! `impl_handle!(sockit_name, RustType, "what")`, which gives it `new`, `with` and `free`.
+
+use crate::error::{Error, Result};
+use parking_lot::Mutex;
+use std::any::TypeId;
+use std::collections::HashMap;
+
+/// Magic value stored in live and freed shells, checked on every access, so a pointer
+/// that never was a sockit handle of this type is caught in most cases.
+const MAGIC: u64 = 0x736f_636b_6974_4831; // "sockitH1"
+
+/// The shell behind every handle pointer.
+pub struct Shell<T> {
+    magic: u64,
+    kind: TypeId,
+    pub(crate) inner: Mutex<Option<T>>,
+}
+
+static FREE_LISTS: Mutex<Option<HashMap<TypeId, Vec<usize>>>> = Mutex::new(None);
+
+impl<T: 'static> Shell<T> {
+    /// Puts `value` into a shell (reused from the free list when possible) and returns the
+    /// pointer C will hold.
+    pub fn alloc(value: T) -> *mut Shell<T> {
+        let reused = FREE_LISTS
+            .lock()
+            .get_or_insert_with(HashMap::new)
+            .get_mut(&TypeId::of::<T>())
+            .and_then(|v| v.pop());
+        match reused {
+            Some(addr) => {
+                let shell = addr as *mut Shell<T>;
+                // SAFETY: the address came from Box::leak of a Shell<T> (same TypeId)
+                // and shells are never deallocated.
+                *unsafe { &*shell }.inner.lock() = Some(value);
+                shell
+            }
+            None => Box::leak(Box::new(Shell {
+                magic: MAGIC,
+                kind: TypeId::of::<T>(),
+                inner: Mutex::new(Some(value)),
+            })),
+        }
+    }
+
+    /// Validates a pointer from C.
+    ///
+    /// # Safety
+    /// `p` is NULL or a pointer this module handed out (or garbage that the magic check
+    /// catches in most cases).
+    pub unsafe fn get<'a>(p: *const Shell<T>, what: &str) -> Result<&'a Shell<T>> {
+        let shell = p
+            .as_ref()
+            .ok_or_else(|| Error::invalid(format!("{what} is NULL")))?;
+        if shell.magic != MAGIC || shell.kind != TypeId::of::<T>() {
+            return Err(Error::invalid(format!("{what}: not a {what} handle")));
+        }
+        Ok(shell)
+    }
+
+    /// Runs `f` on the live object behind `p`, holding its lock.
+    ///
+    /// # Safety
+    /// As `get`.
+    pub unsafe fn with<R>(
+        p: *const Shell<T>,
+        what: &str,
+        f: impl FnOnce(&mut T) -> Result<R>,
+    ) -> Result<R> {
+        let shell = Self::get(p, what)?;
+        let mut guard = shell.inner.lock();
+        match guard.as_mut() {
+            Some(v) => f(v),
+            None => Err(Error::invalid(format!("{what} handle has been freed"))),
+        }
+    }
+
+    /// Drops the object behind `p` and recycles the shell. NULL and freed handles are
+    /// ignored.
+    ///
+    /// # Safety
+    /// As `get`.
+    pub unsafe fn free(p: *mut Shell<T>, what: &str) {
+        let Ok(shell) = Self::get(p, what) else {
+            return;
+        };
+        let taken = shell.inner.lock().take();
+        if taken.is_some() {
+            drop(taken);
+            FREE_LISTS
+                .lock()
+                .get_or_insert_with(HashMap::new)
+                .entry(TypeId::of::<T>())
+                .or_default()
+                .push(p as usize);
+        }
+    }
+}
+
+/// Gives an opaque C handle type `$name` (declared as
+/// `pub struct $name(Shell<$ty>);` right above, outside the macro, so that cbindgen sees
+/// it) its `new`, `with` and `free`. `$what` names it in error messages.
+macro_rules! impl_handle {
+    ($name:ident, $ty:ty, $what:literal) => {
+        #[allow(dead_code)]
+        impl $name {
+            /// A new handle holding `v`.
+            pub(crate) fn new(v: $ty) -> *mut $name {
+                crate::ffi::handle::Shell::alloc(v) as *mut $name
+            }
+            /// Runs `f` with the object locked; NULL or freed handles fail.
+            pub(crate) unsafe fn with<R>(
+                p: *const $name,
+                f: impl FnOnce(&mut $ty) -> crate::error::Result<R>,
+            ) -> crate::error::Result<R> {
+                crate::ffi::handle::Shell::with(
+                    p as *const crate::ffi::handle::Shell<$ty>,
+                    $what,
+                    f,
+                )
+            }
+            /// Frees the object (NULL and freed handles are ignored).
+            pub(crate) unsafe fn free(p: *mut $name) {
+                crate::ffi::handle::Shell::<$ty>::free(
+                    p as *mut crate::ffi::handle::Shell<$ty>,
+                    $what,
+                )
+            }
+        }
+    };
+}
+pub(crate) use impl_handle;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    struct Thing(u32);
+    #[allow(non_camel_case_types)]
+    struct test_thing(Shell<Thing>);
+    impl_handle!(test_thing, Thing, "thing");
+
+    #[test]
+    fn freed_handles_fail_cleanly_and_shells_are_reused() {
+        let p = test_thing::new(Thing(7));
+        assert_eq!(unsafe { test_thing::with(p, |t| Ok(t.0)) }.unwrap(), 7);
+        unsafe { test_thing::free(p) };
+        let e = unsafe { test_thing::with(p, |t| Ok(t.0)) }.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(e.msg, "thing handle has been freed");
+        unsafe { test_thing::free(p) }; // twice: harmless
+        let q = test_thing::new(Thing(9));
+        assert_eq!(p, q, "the shell is reused");
+        assert_eq!(unsafe { test_thing::with(q, |t| Ok(t.0)) }.unwrap(), 9);
+        let e = unsafe { test_thing::with(std::ptr::null(), |t| Ok(t.0)) }.unwrap_err();
+        assert_eq!(e.msg, "thing is NULL");
+        unsafe { test_thing::free(q) };
+    }
+}

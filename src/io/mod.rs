@@ -1,0 +1,3 @@
+//! Timeouts and the buffered stream.
+
+pub mod timeout;

@@ -1,0 +1,15 @@
+//! sockit: a networking toolkit with a C ABI.
+//!
+//! Layers, dependencies pointing down only:
+//! - `ffi`: the C API (opaque handles, statuses, panic boundary);
+//! - `net`: TCP, UDP, Unix sockets, select/poll, DNS, time;
+//! - `io`: timeouts and the buffered stream that serves every read shape;
+//! - `sys`: the only place that makes raw system calls.
+
+pub mod error;
+pub mod ffi;
+pub mod io;
+pub mod net;
+pub mod sys;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,1 @@
+//! Sockets, select/poll, DNS and time.
