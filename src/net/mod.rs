@@ -1,1 +1,16 @@
 //! Sockets, select/poll, DNS and time.
+
+pub mod addr;
+
+use std::os::fd::RawFd;
+
+/// Something select/poll can wait on.
+pub trait Pollable {
+    /// The descriptor to poll, or `None` when closed (closed objects are ignored).
+    fn poll_fd(&self) -> Option<RawFd>;
+    /// True when input is already buffered in user space, so the object is readable
+    /// without asking the kernel (LuaSocket's "dirty").
+    fn has_buffered_input(&self) -> bool {
+        false
+    }
+}
