@@ -42,14 +42,18 @@ impl Family {
     }
 }
 
+/// glibc's EAI_ADDRFAMILY (the host has no address of the family asked for), absent from
+/// the libc crate.
+const EAI_ADDRFAMILY: i32 = -9;
+
 /// The kind for a getaddrinfo error code (LuaSocket's `socket_gaistrerror`).
 pub fn gai_kind(code: i32) -> ErrorKind {
     match code {
         libc::EAI_AGAIN => ErrorKind::DnsAgain,
         libc::EAI_FAIL => ErrorKind::DnsFail,
-        libc::EAI_FAMILY | libc::EAI_ADDRFAMILY => ErrorKind::Family,
+        libc::EAI_FAMILY => ErrorKind::Family,
         libc::EAI_MEMORY => ErrorKind::NoMem,
-        libc::EAI_NONAME | libc::EAI_NODATA => ErrorKind::HostNotFound,
+        libc::EAI_NONAME | libc::EAI_NODATA | EAI_ADDRFAMILY => ErrorKind::HostNotFound,
         libc::EAI_SERVICE => ErrorKind::Service,
         libc::EAI_SOCKTYPE | libc::EAI_BADFLAGS => ErrorKind::Invalid,
         _ => ErrorKind::System,
