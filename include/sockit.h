@@ -179,6 +179,14 @@ sockit_status sockit_buffer_append(sockit_buffer *buf, const uint8_t *data, size
 sockit_status sockit_buffer_reserve(sockit_buffer *buf, size_t additional);
 
 /**
+ * The buffer's bytes as a NUL-terminated C string: a NUL is stored just past the last
+ * byte (not counted in the length), so calls that return text (addresses, names) can be
+ * read with `(const char *)` string functions. Owned by the buffer, valid until the next
+ * change. Returns NULL for a NULL or freed buffer, or when no memory is left.
+ */
+const char *sockit_buffer_cstr(sockit_buffer *buf);
+
+/**
  * LuaSocket's string for a status (a `sockit_status` value): "timeout", "closed",
  * "connection refused", ... and "ok" for `SOCKIT_OK`. The returned string is static:
  * never free it. Never blocks. A value that is no status gives "unknown status".

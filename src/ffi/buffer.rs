@@ -96,3 +96,30 @@ pub unsafe extern "C" fn sockit_buffer_reserve(
         })
     })
 }
+
+/// The buffer's bytes as a NUL-terminated C string: a NUL is stored just past the last
+/// byte (not counted in the length), so calls that return text (addresses, names) can be
+/// read with `(const char *)` string functions. Owned by the buffer, valid until the next
+/// change. Returns NULL for a NULL or freed buffer, or when no memory is left.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_buffer_cstr(buf: *mut sockit_buffer) -> *const std::ffi::c_char {
+    guard_value(std::ptr::null(), || {
+        sockit_buffer::with(buf, |v| {
+            terminate(v);
+            Ok(v.as_ptr() as *const std::ffi::c_char)
+        })
+    })
+}
+
+/// Stores a NUL just past the end of `v` (in its spare capacity; the length is unchanged).
+pub(crate) fn terminate(v: &mut Vec<u8>) {
+    v.reserve(1);
+    v.spare_capacity_mut()[0].write(0);
+}
+
+/// Replaces the buffer's contents with `text`, NUL-terminated as `sockit_buffer_cstr` does.
+pub(crate) fn set_text(v: &mut Vec<u8>, text: &[u8]) {
+    v.clear();
+    v.extend_from_slice(text);
+    terminate(v);
+}
