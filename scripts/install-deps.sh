@@ -77,16 +77,18 @@ check_pip() {
 check_pip
 
 if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ]; then
+    echo "install-deps: all test dependencies present$([ "$bench" = 1 ] && echo ' (with benchmarks)')"
     exit 0
 fi
 
 # Python installs go into the system interpreter; Debian 12 marks it "externally managed"
 # (PEP 668), which pip refuses unless told otherwise. The test machines are disposable.
+externally_managed() {
+    python3 -c 'import os, sys, sysconfig; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)' 2>/dev/null
+}
 pip_cmd() {
     local args=(python3 -m pip install --disable-pip-version-check --no-input --root-user-action=ignore)
-    if python3 -c 'import os, sys, sysconfig; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)' 2>/dev/null; then
-        args+=(--break-system-packages)
-    fi
+    if externally_managed; then args+=(--break-system-packages); fi
     printf '%s\n' "${args[*]}"
 }
 
@@ -98,9 +100,13 @@ if [ "$(id -u)" != 0 ] || [ "$check_only" = 1 ]; then
     fi
     if [ ${#missing_pip[@]} -gt 0 ]; then
         echo "  Python packages: ${missing_pip[*]}" >&2
-        echo "    install with: python3 -m pip install --user ${missing_pip[*]}" >&2
-        echo "    (or, as root: scripts/install-deps.sh)" >&2
+        if externally_managed; then
+            echo "    install with: python3 -m pip install --user --break-system-packages ${missing_pip[*]}" >&2
+        else
+            echo "    install with: python3 -m pip install --user ${missing_pip[*]}" >&2
+        fi
     fi
+    echo "  or install everything as root: sudo scripts/install-deps.sh$([ "$bench" = 1 ] && echo ' --bench')" >&2
     exit 1
 fi
 
