@@ -77,15 +77,15 @@ uninstall:
 # Every test: Rust, C (shared + static, valgrind), install/pkg-config, scripts/test-*.sh.
 # Ends with one line "N passed, M failed[, K skipped]"; fails if anything failed.
 test:
-	@scripts/run-tests.sh
+	@bash scripts/run-tests.sh
 
 demo: lib
 	@if [ -f examples/demo.sh ]; then bash examples/demo.sh; \
 	 else echo "make demo: there is no demo yet (examples/demo.sh does not exist)" >&2; exit 1; fi
 
 bench: lib
-	@scripts/install-deps.sh --bench
-	@scripts/run-bench.sh
+	@bash scripts/install-deps.sh --bench
+	@bash scripts/run-bench.sh
 
 lua51: lib
 	@if [ -f scripts/build-lua51.sh ]; then DEBUG="$(DEBUG)" bash scripts/build-lua51.sh; \

@@ -80,7 +80,7 @@ selected() {
 wanted=("$@")
 
 if [ "${SOCKIT_SKIP_DEPS:-0}" != 1 ]; then
-    scripts/install-deps.sh || { echo "make test: test dependencies are missing (see above)"; echo "0 passed, 1 failed"; exit 1; }
+    bash scripts/install-deps.sh || { echo "make test: test dependencies are missing (see above)"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 echo "==== build: make lib (cargo build --release)"
@@ -93,7 +93,7 @@ fi
 build_secs=$(($(date +%s) - t0))
 
 selected rust && suite rust rust_suite
-selected c && suite c c_tests/run.sh
+selected c && suite c bash c_tests/run.sh
 for script in scripts/test-*.sh; do
     [ -e "$script" ] || continue
     name=$(basename "$script" .sh)
