@@ -42,8 +42,10 @@ static int check_passed = 0, check_failed = 0;
 
 #define CHECK_BUF_STR(buf, str) CHECK_BUF(buf, str, strlen(str))
 
-static int check_done(void) {
-    printf("%s: %d passed, %d failed\n", __FILE__, check_passed, check_failed);
+static int check_done_(const char *file) {
+    printf("%s: %d passed, %d failed\n", file, check_passed, check_failed);
     return check_failed ? 1 : 0;
 }
+/* Prints "<test file>: N passed, M failed" and returns the exit status. */
+#define check_done() check_done_(__FILE__)
 #endif
