@@ -2,6 +2,8 @@
 
 pub mod addr;
 pub mod options;
+pub mod time;
+pub mod udp;
 
 use std::os::fd::RawFd;
 
