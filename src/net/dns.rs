@@ -207,7 +207,10 @@ fn h_errno_kind(h: i32) -> ErrorKind {
 }
 
 /// The host database through the reentrant gethostbyname_r / gethostbyaddr_r
-/// (glibc and musl have them with these signatures).
+/// (glibc and musl have them with these signatures). The marker below keeps these libc
+/// declarations out of sockit.h:
+///
+/// cbindgen:ignore
 #[cfg(target_os = "linux")]
 mod hostdb {
     use super::{h_errno_kind, HostInfo};
