@@ -1,6 +1,10 @@
 //! Sockets, select/poll, DNS and time.
 
 pub mod addr;
+pub mod dns;
+pub mod options;
+pub mod time;
+pub mod udp;
 
 use std::os::fd::RawFd;
 
