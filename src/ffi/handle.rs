@@ -17,7 +17,6 @@
 use crate::error::{Error, Result};
 use parking_lot::Mutex;
 use std::any::TypeId;
-use std::collections::HashMap;
 
 /// Magic value stored in live and freed shells, checked on every access, so a pointer
 /// that never was a sockit handle of this type is caught in most cases.
@@ -30,17 +29,28 @@ pub struct Shell<T> {
     pub(crate) inner: Mutex<Option<T>>,
 }
 
-static FREE_LISTS: Mutex<Option<HashMap<TypeId, Vec<usize>>>> = Mutex::new(None);
+/// Recycled shells per handle type. A plain list of (type, addresses): there are only a
+/// handful of handle types, and every address stays visible to leak checkers as a pointer
+/// to the start of its block (a hash map would hide them behind interior pointers).
+static FREE_LISTS: Mutex<Vec<(TypeId, Vec<usize>)>> = Mutex::new(Vec::new());
+
+/// The recycled shells of type `t`, created empty on first use.
+fn free_list(lists: &mut Vec<(TypeId, Vec<usize>)>, t: TypeId) -> &mut Vec<usize> {
+    let i = match lists.iter().position(|(k, _)| *k == t) {
+        Some(i) => i,
+        None => {
+            lists.push((t, Vec::new()));
+            lists.len() - 1
+        }
+    };
+    &mut lists[i].1
+}
 
 impl<T: 'static> Shell<T> {
     /// Puts `value` into a shell (reused from the free list when possible) and returns the
     /// pointer C will hold.
     pub fn alloc(value: T) -> *mut Shell<T> {
-        let reused = FREE_LISTS
-            .lock()
-            .get_or_insert_with(HashMap::new)
-            .get_mut(&TypeId::of::<T>())
-            .and_then(|v| v.pop());
+        let reused = free_list(&mut FREE_LISTS.lock(), TypeId::of::<T>()).pop();
         match reused {
             Some(addr) => {
                 let shell = addr as *mut Shell<T>;
@@ -101,12 +111,7 @@ impl<T: 'static> Shell<T> {
         let taken = shell.inner.lock().take();
         if taken.is_some() {
             drop(taken);
-            FREE_LISTS
-                .lock()
-                .get_or_insert_with(HashMap::new)
-                .entry(TypeId::of::<T>())
-                .or_default()
-                .push(p as usize);
+            free_list(&mut FREE_LISTS.lock(), TypeId::of::<T>()).push(p as usize);
         }
     }
 }
