@@ -1,6 +1,7 @@
 //! Sockets, select/poll, DNS and time.
 
 pub mod addr;
+pub mod select;
 
 use std::os::fd::RawFd;
 
