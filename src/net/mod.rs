@@ -1,7 +1,10 @@
 //! Sockets, select/poll, DNS and time.
 
 pub mod addr;
+pub mod options;
 pub mod select;
+pub mod time;
+pub mod udp;
 
 use std::os::fd::RawFd;
 
