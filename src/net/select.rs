@@ -6,7 +6,7 @@
 //! - an object with input already buffered in user space is readable at once, without
 //!   asking the kernel (LuaSocket's "dirty"); the kernel is still polled, without waiting,
 //!   for the other entries;
-//! - a closed object (no descriptor) is ignored: it is never ready;
+//! - a closed object (no descriptor, nothing buffered) is ignored: it is never ready;
 //! - a negative timeout waits forever, 0 only polls; EINTR is retried with the time left;
 //! - error and hang-up conditions count as ready for whatever was asked, because the next
 //!   read or write will not block (it reports the condition);
@@ -108,9 +108,7 @@ impl PollSet {
     /// entry's index. Only `IN` and `OUT` of `interest` matter; errors and hang-ups are
     /// always reported.
     pub fn add(&mut self, obj: &dyn Pollable, interest: Events) -> usize {
-        let fd = obj.poll_fd();
-        let buffered = fd.is_some() && obj.has_buffered_input();
-        self.push(fd, buffered, interest)
+        self.push(obj.poll_fd(), obj.has_buffered_input(), interest)
     }
 
     /// Adds a raw descriptor (negative descriptors are ignored, like closed objects) and
@@ -119,8 +117,10 @@ impl PollSet {
         self.push((fd >= 0).then_some(fd), false, interest)
     }
 
-    /// Adds an entry from parts: a descriptor (`None` = closed, ignored) and whether input
-    /// is already buffered for it. This is what `add` does after looking at the object.
+    /// Adds an entry from parts: a descriptor (`None`: not polled) and whether input is
+    /// already buffered for it (then it is readable without polling; an object with
+    /// neither, such as a closed one, is never ready). This is what `add` does after
+    /// looking at the object.
     pub fn push(&mut self, fd: Option<RawFd>, buffered: bool, interest: Events) -> usize {
         let interest = Events(interest.0 & (Events::IN.0 | Events::OUT.0));
         self.entries.push(Entry {
@@ -172,11 +172,11 @@ impl PollSet {
         let mut dirty = 0usize;
         for (i, e) in self.entries.iter_mut().enumerate() {
             e.ready = Events::NONE;
-            let Some(fd) = e.fd else { continue };
             if e.buffered && e.interest.contains(Events::IN) {
                 e.ready = Events::IN;
                 dirty += 1;
             }
+            let Some(fd) = e.fd else { continue };
             let mut events: i16 = 0;
             if e.interest.contains(Events::IN) && !e.buffered {
                 events |= POLLIN | POLLPRI;
@@ -307,7 +307,7 @@ mod tests {
     fn closed_objects_and_negative_fds_are_ignored() {
         let closed = Fake {
             fd: None,
-            dirty: true,
+            dirty: false,
         };
         let mut set = PollSet::new();
         let i = set.add(&closed, Events::IN | Events::OUT);
