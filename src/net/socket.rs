@@ -718,3 +718,276 @@ impl Pollable for Socket {
         self.dirty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::stream::{LineMode, Pattern, Wait};
+    use crate::net::select::{select, Events, PollSet};
+    use crate::net::tcp;
+
+    fn pair() -> (Socket, Socket, Socket) {
+        let mut server = tcp::bind("127.0.0.1", 0, 8).unwrap();
+        let port = server.sockname().unwrap().port();
+        let client =
+            tcp::connect("127.0.0.1", port, None, Family::Any, &Timeout::default()).unwrap();
+        let accepted = server.accept().unwrap();
+        (server, client, accepted)
+    }
+
+    #[test]
+    fn accept_times_out_and_accept_nb_would_block() {
+        let mut server = tcp::bind("127.0.0.1", 0, 8).unwrap();
+        server.set_timeout(TimeoutMode::Block, 0.05);
+        let t = Instant::now();
+        let e = server.accept().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(e.msg, "accept: timeout");
+        assert!(t.elapsed() >= Duration::from_millis(45));
+        assert!(t.elapsed() < Duration::from_secs(2));
+        let e = server.accept_nb().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::WouldBlock);
+        // A listener is readable in select exactly when accept would succeed.
+        let (r, _) = select(&[&server], &[], 0.0).unwrap();
+        assert_eq!(r, vec![false]);
+        let port = server.sockname().unwrap().port();
+        let _c = tcp::connect_nb("127.0.0.1", port).unwrap();
+        let (r, _) = select(&[&server], &[], 5.0).unwrap();
+        assert_eq!(r, vec![true]);
+        let a = server.accept_nb().unwrap();
+        assert_eq!(a.state(), State::Client);
+        assert_eq!(a.timeout(), Timeout::default());
+    }
+
+    #[test]
+    fn master_with_options_binds_listens_and_connects() {
+        let mut m = Socket::tcp(Family::Any).unwrap();
+        assert_eq!(m.state(), State::Master);
+        assert_eq!(m.fd(), None);
+        assert_eq!(m.family(), None);
+        m.set_option("reuseaddr", OptValue::Bool(true)).unwrap();
+        assert_eq!(m.get_option("reuseaddr").unwrap(), OptValue::Bool(true));
+        assert_eq!(m.sockname().unwrap_err().kind, ErrorKind::Invalid);
+        m.bind("127.0.0.1", 0).unwrap();
+        assert_eq!(m.family(), Some(AddrFamily::Inet));
+        assert_eq!(m.get_option("reuseaddr").unwrap(), OptValue::Bool(true));
+        m.listen(-1).unwrap();
+        assert_eq!(m.state(), State::Server);
+        let port = m.sockname().unwrap().port();
+
+        let mut c = Socket::tcp(Family::Inet).unwrap();
+        assert!(c.fd().is_some());
+        c.set_option("tcp-nodelay", OptValue::Bool(true)).unwrap();
+        c.bind("127.0.0.1", 0).unwrap();
+        let local = c.sockname().unwrap().port();
+        c.connect("127.0.0.1", port).unwrap();
+        assert_eq!(c.state(), State::Client);
+        assert_eq!(c.sockname().unwrap().port(), local);
+        assert_eq!(c.get_option("tcp-nodelay").unwrap(), OptValue::Bool(true));
+        let s = m.accept().unwrap();
+        assert_eq!(s.peername().unwrap().port(), local);
+        // Wrong states.
+        assert_eq!(c.listen(1).unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(
+            m.connect("127.0.0.1", port).unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+        assert_eq!(m.stream().unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(c.accept().unwrap_err().kind, ErrorKind::Invalid);
+    }
+
+    #[test]
+    fn master_of_any_family_tries_every_address_with_fresh_sockets() {
+        let mut m = Socket::tcp(Family::Any).unwrap();
+        m.set_option("keepalive", OptValue::Bool(true)).unwrap();
+        let port = crate::net::tcp::tests::closed_port("127.0.0.1");
+        let e = m.connect("127.0.0.1", port).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Refused);
+        assert_eq!(m.state(), State::Master);
+        let (_srv, l) = {
+            let mut s = tcp::listen("::1", 0, 4).unwrap();
+            let p = s.sockname().unwrap().port();
+            let _ = s.accept_nb();
+            (s, p)
+        };
+        m.connect("::1", l).unwrap();
+        assert_eq!(m.family(), Some(AddrFamily::Inet6));
+        assert_eq!(m.get_option("keepalive").unwrap(), OptValue::Bool(true));
+    }
+
+    #[test]
+    fn zero_timeout_connect_goes_on_in_the_background() {
+        let mut server = tcp::bind("127.0.0.1", 0, 8).unwrap();
+        let port = server.sockname().unwrap().port();
+        let mut m = Socket::tcp(Family::Inet).unwrap();
+        m.set_timeout(TimeoutMode::Block, 0.0);
+        match m.connect("127.0.0.1", port) {
+            Ok(()) => {}
+            Err(e) => assert_eq!(e.kind, ErrorKind::Timeout),
+        }
+        assert_eq!(m.state(), State::Client);
+        let (_, w) = select(&[], &[&m], 5.0).unwrap();
+        assert_eq!(w, vec![true]);
+        m.set_timeout(TimeoutMode::Block, -1.0);
+        assert_eq!(m.stream().unwrap().send(b"x"), (1, Ok(())));
+        let mut a = server.accept().unwrap();
+        let mut out = Vec::new();
+        a.stream()
+            .unwrap()
+            .receive(Pattern::Count(1), &mut out)
+            .unwrap();
+        assert_eq!(out, b"x");
+    }
+
+    #[test]
+    fn names_and_raw_addresses() {
+        let (server, client, accepted) = pair();
+        let sa = server.sockname().unwrap();
+        let cl = client.sockname().unwrap();
+        let cp = client.peername().unwrap();
+        assert_eq!(cp, sa);
+        assert_eq!(accepted.peername().unwrap(), cl);
+        assert_eq!(cl.text(), "127.0.0.1");
+        assert_eq!(cl.family(), AddrFamily::Inet);
+        assert_eq!(cl.ip(), Some(IpAddr::from([127, 0, 0, 1])));
+        let e = server.peername().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Closed, "{e:?}");
+        let m = Socket::tcp(Family::Inet6).unwrap();
+        assert_eq!(m.sockname().unwrap().text(), "::");
+        assert_eq!(m.get_option("ipv6-v6only").unwrap(), OptValue::Bool(true));
+    }
+
+    #[test]
+    fn options_round_trip_on_every_state() {
+        let (mut server, mut client, _a) = pair();
+        for (name, v) in [
+            ("keepalive", OptValue::Bool(true)),
+            ("tcp-nodelay", OptValue::Bool(true)),
+            ("linger", OptValue::Linger { on: true, secs: 3 }),
+            ("keepalive", OptValue::Bool(false)),
+        ] {
+            client.set_option(name, v).unwrap();
+            assert_eq!(client.get_option(name).unwrap(), v, "{name}");
+        }
+        server
+            .set_option("reuseaddr", OptValue::Bool(false))
+            .unwrap();
+        assert_eq!(
+            server.get_option("reuseaddr").unwrap(),
+            OptValue::Bool(false)
+        );
+        let e = client
+            .set_option("no-such-option", OptValue::Bool(true))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        client.close().unwrap();
+        let e = client.get_option("keepalive").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Closed);
+    }
+
+    #[test]
+    fn close_is_idempotent_and_final() {
+        let (mut server, mut client, mut accepted) = pair();
+        client.close().unwrap();
+        client.close().unwrap();
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(client.fd(), None);
+        assert!(!client.dirty());
+        assert_eq!(client.stream().unwrap_err().kind, ErrorKind::Closed);
+        assert_eq!(client.sockname().unwrap_err().kind, ErrorKind::Closed);
+        accepted.reset().unwrap();
+        accepted.reset().unwrap();
+        server.close().unwrap();
+        assert_eq!(server.accept().unwrap_err().kind, ErrorKind::Closed);
+        assert_eq!(server.listen(1).unwrap_err().kind, ErrorKind::Closed);
+    }
+
+    #[test]
+    fn timeouts_and_stats() {
+        let (server, mut client, mut accepted) = pair();
+        assert_eq!(server.stats().0, 0);
+        client.set_timeout(TimeoutMode::Total, 1.5);
+        assert_eq!(client.timeout().total, Some(Duration::from_secs_f64(1.5)));
+        assert_eq!(client.timeout().block, None);
+        accepted.set_timeout(TimeoutMode::Block, 0.05);
+        let mut out = b"partial:".to_vec();
+        client.stream().unwrap().send(b"abc").1.unwrap();
+        let e = accepted
+            .stream()
+            .unwrap()
+            .receive(Pattern::Count(10), &mut out)
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(out, b"partial:abc");
+        assert_eq!(accepted.stats().0, 3);
+        assert_eq!(client.stats().1, 3);
+        client.set_stats(10, 20, 100.0);
+        let (r, s, age) = client.stats();
+        assert_eq!((r, s), (10, 20));
+        assert!((100.0..101.0).contains(&age), "{age}");
+        let mut m = Socket::tcp(Family::Any).unwrap();
+        m.set_stats(1, 2, 50.0);
+        let (r, s, age) = m.stats();
+        assert_eq!((r, s), (1, 2));
+        assert!((50.0..51.0).contains(&age));
+    }
+
+    #[test]
+    fn select_returns_at_once_for_dirty_sockets_and_ignores_closed_ones() {
+        let (_server, mut client, mut accepted) = pair();
+        client.stream().unwrap().send(b"one\ntwo\n").1.unwrap();
+        let mut line = Vec::new();
+        accepted
+            .stream()
+            .unwrap()
+            .receive(Pattern::Line(LineMode::StripAllCr), &mut line)
+            .unwrap();
+        assert_eq!(line, b"one");
+        assert!(accepted.dirty());
+        // Drain what the kernel still holds, so only the buffer makes it readable.
+        let t = Instant::now();
+        let (r, _) = select(&[&accepted], &[], 10.0).unwrap();
+        assert_eq!(r, vec![true]);
+        assert!(t.elapsed() < Duration::from_secs(1));
+        // A closed socket is never ready, even with a long timeout cut short by another.
+        let mut dead = pair().1;
+        dead.close().unwrap();
+        let mut set = PollSet::new();
+        let i = set.add(&dead, Events::IN | Events::OUT);
+        let j = set.add(&accepted, Events::IN);
+        assert_eq!(set.wait(10.0).unwrap(), 1);
+        assert!(set.ready(i).is_empty());
+        assert!(set.readable(j));
+        // Not dirty once the buffered line is read and nothing else is there.
+        line.clear();
+        accepted
+            .stream()
+            .unwrap()
+            .receive(Pattern::Line(LineMode::StripAllCr), &mut line)
+            .unwrap();
+        assert_eq!(line, b"two");
+        assert!(!accepted.dirty());
+        let (r, _) = select(&[&accepted], &[], 0.02).unwrap();
+        assert_eq!(r, vec![false]);
+    }
+
+    #[test]
+    fn moonbridge_io_through_the_socket() {
+        let (_server, mut client, mut accepted) = pair();
+        let c = client.stream().unwrap();
+        c.write(b"hello world\n", Wait::Timeout).unwrap();
+        assert_eq!(c.flush(Wait::NonBlocking).unwrap(), 0);
+        c.finish(Wait::Timeout).unwrap();
+        let a = accepted.stream().unwrap();
+        let mut out = Vec::new();
+        assert_eq!(
+            a.read(None, Some(b' '), Wait::Timeout, &mut out).unwrap(),
+            ReadEnd::Term
+        );
+        assert_eq!(out, b"hello ");
+        let (n, end) = a.drain(None, None, Wait::Timeout).unwrap();
+        assert_eq!((n, end), (6, ReadEnd::Eof));
+    }
+
+    use crate::io::stream::ReadEnd;
+}

@@ -259,7 +259,7 @@ pub fn listen(host: &str, port: u16, backlog: i32) -> Result<Socket> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::io::stream::{Pattern, Wait};
     use crate::net::socket::State;

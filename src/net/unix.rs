@@ -161,3 +161,180 @@ pub fn listen(path: &Path, backlog: i32) -> Result<Socket> {
     bind_listen(&sock, path, backlog)?;
     Ok(Socket::server(sock, AddrFamily::Unix))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::stream::LineMode;
+    use crate::io::stream::{Pattern, Wait};
+    use crate::net::socket::{AddrFamily, State};
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fresh empty directory under the system's temporary directory, removed on drop.
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new() -> TempDir {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "sockit-unix-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir(&p).unwrap();
+            TempDir(p)
+        }
+        fn path(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn listen_connect_accept_and_talk() {
+        let dir = TempDir::new();
+        let path = dir.path("s");
+        let mut l = listen(&path, -1).unwrap();
+        assert_eq!(l.state(), State::Server);
+        assert_eq!(l.family(), Some(AddrFamily::Unix));
+        assert_eq!(l.sockname().unwrap().text(), path.to_str().unwrap());
+        let mut c = connect(&path, &Deadline::forever()).unwrap();
+        let mut a = l.accept().unwrap();
+        assert_eq!(c.peername().unwrap().text(), path.to_str().unwrap());
+        assert_eq!(c.sockname().unwrap().text(), "");
+        assert_eq!(a.sockname().unwrap().port(), 0);
+        c.stream().unwrap().send(b"line\r\n").1.unwrap();
+        let mut out = Vec::new();
+        a.stream()
+            .unwrap()
+            .receive(Pattern::Line(LineMode::StripAllCr), &mut out)
+            .unwrap();
+        assert_eq!(out, b"line");
+        // connect_nb completes at once for Unix sockets.
+        let mut d = connect_nb(&path).unwrap();
+        let mut b = l.accept_nb().unwrap();
+        d.stream().unwrap().write(b"x", Wait::Timeout).unwrap();
+        d.stream().unwrap().flush(Wait::Timeout).unwrap();
+        out.clear();
+        b.stream()
+            .unwrap()
+            .receive(Pattern::Count(1), &mut out)
+            .unwrap();
+        assert_eq!(out, b"x");
+        // Closing the listener leaves the file.
+        l.close().unwrap();
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn stale_socket_files_are_replaced_but_other_files_are_not() {
+        let dir = TempDir::new();
+        let path = dir.path("stale");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(
+            path.exists(),
+            "a stale socket file stays after its listener"
+        );
+        let mut l = listen(&path, 4).unwrap();
+        let _c = connect(&path, &Deadline::forever()).unwrap();
+        assert!(l.accept().is_ok());
+
+        let file = dir.path("regular");
+        std::fs::write(&file, b"keep me").unwrap();
+        let e = listen(&file, 4).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::AddrInUse);
+        assert!(e.msg.contains("not a socket"), "{}", e.msg);
+        assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+
+        let sub = dir.path("directory");
+        std::fs::create_dir(&sub).unwrap();
+        assert_eq!(listen(&sub, 4).unwrap_err().kind, ErrorKind::AddrInUse);
+        assert!(sub.is_dir());
+
+        let link = dir.path("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(listen(&link, 4).unwrap_err().kind, ErrorKind::AddrInUse);
+        assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    }
+
+    #[test]
+    fn bad_paths_and_missing_listeners() {
+        let dir = TempDir::new();
+        let long = dir.path(&"x".repeat(120));
+        assert_eq!(listen(&long, 1).unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(
+            connect(&long, &Deadline::forever()).unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            connect(Path::new(""), &Deadline::forever())
+                .unwrap_err()
+                .kind,
+            ErrorKind::Invalid
+        );
+        let missing = dir.path("missing");
+        let e = connect(&missing, &Deadline::forever()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::System);
+        assert!(e.msg.starts_with("localconnect "), "{}", e.msg);
+        assert!(e.msg.contains("missing"), "{}", e.msg);
+        assert!(connect_nb(&missing).is_err());
+        // A socket file nobody listens on.
+        let stale = dir.path("stale");
+        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+        assert_eq!(
+            connect(&stale, &Deadline::forever()).unwrap_err().kind,
+            ErrorKind::Refused
+        );
+    }
+
+    #[test]
+    fn full_listen_queue_times_out_and_nb_would_block() {
+        let dir = TempDir::new();
+        let path = dir.path("q");
+        let _l = listen(&path, 0).unwrap();
+        // Fill the queue (backlog 0 admits one or two); bounded attempts.
+        let mut held = Vec::new();
+        let mut blocked = None;
+        for _ in 0..64 {
+            match connect_nb(&path) {
+                Ok(s) => held.push(s),
+                Err(e) => {
+                    blocked = Some(e);
+                    break;
+                }
+            }
+        }
+        let e = blocked.expect("the queue filled up");
+        assert_eq!(e.kind, ErrorKind::WouldBlock);
+        let t = std::time::Instant::now();
+        let e = connect(&path, &Deadline::after_secs(0.1)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e:?}");
+        assert!(t.elapsed() >= std::time::Duration::from_millis(80));
+        assert!(t.elapsed() < std::time::Duration::from_secs(3));
+    }
+
+    #[test]
+    fn unix_master_binds_listens_and_connects() {
+        let dir = TempDir::new();
+        let path = dir.path("m");
+        let mut m = Socket::unix().unwrap();
+        m.bind_path(&path).unwrap();
+        m.listen(-1).unwrap();
+        let mut c = Socket::unix().unwrap();
+        assert_eq!(c.bind("127.0.0.1", 0).unwrap_err().kind, ErrorKind::Invalid);
+        c.connect_path(&path).unwrap();
+        assert_eq!(c.state(), State::Client);
+        let _a = m.accept().unwrap();
+        // Binding to an existing path fails (the master does not remove anything).
+        let mut again = Socket::unix().unwrap();
+        assert_eq!(
+            again.bind_path(&path).unwrap_err().kind,
+            ErrorKind::AddrInUse
+        );
+    }
+}
