@@ -39,6 +39,40 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
+ * LuaSocket's default receive size.
+ */
+#define DEFAULT_SIZE 8192
+
+/**
+ * The largest receive size honoured; larger requests are treated as this.
+ */
+#define MAX_DATAGRAM 65536
+
+/**
+ * An address family. Calls that take a family take it as an `int` holding one of these
+ * values (so that any integer a caller passes is checked); calls that report one write
+ * it through a `sockit_family *`.
+ */
+typedef enum {
+  /**
+   * Unspecified: whatever the resolver or the first address gives.
+   */
+  SOCKIT_FAMILY_ANY = 0,
+  /**
+   * IPv4.
+   */
+  SOCKIT_FAMILY_INET = 1,
+  /**
+   * IPv6.
+   */
+  SOCKIT_FAMILY_INET6 = 2,
+  /**
+   * Unix domain (local) sockets.
+   */
+  SOCKIT_FAMILY_UNIX = 3,
+} sockit_family;
+
+/**
  * The result of every fallible sockit call. `SOCKIT_OK` is 0; every other value names a
  * condition whose LuaSocket-style string `sockit_status_str` returns. Details are in
  * `sockit_last_error()`.
@@ -133,6 +167,28 @@ typedef enum {
  */
 typedef struct sockit_buffer sockit_buffer;
 
+/**
+ * What the resolver said about a host (LuaSocket's resolver table): a name, a list of
+ * aliases and a list of addresses, each address with its family. Every string is owned
+ * by the handle and stays valid until `sockit_hostinfo_free`.
+ *
+ * - `sockit_dns_toip` / `sockit_dns_tohostname`: the canonical name, the aliases, every
+ *   address.
+ * - `sockit_dns_getaddrinfo`: the canonical name, no aliases, every address (IPv4 and
+ *   IPv6).
+ * - `sockit_dns_getnameinfo`: the aliases are the names found, one per address:
+ *   alias `i` is the name of address `i`; the name is the first of them ("" if none).
+ */
+typedef struct sockit_hostinfo sockit_hostinfo;
+
+/**
+ * A UDP socket (IPv4 or IPv6). Create with `sockit_udp_new`, release with
+ * `sockit_udp_free`. Datagrams are atomic: a receive returns at most the size asked for
+ * and discards the rest of a longer datagram. Receiving honours the socket's timeouts
+ * (`sockit_udp_settimeout`); sending never waits unless the kernel has no room.
+ */
+typedef struct sockit_udp sockit_udp;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -187,6 +243,90 @@ sockit_status sockit_buffer_reserve(sockit_buffer *buf, size_t additional);
 const char *sockit_buffer_cstr(sockit_buffer *buf);
 
 /**
+ * Frees a result handle and its strings. NULL or an already freed handle is ignored.
+ */
+void sockit_hostinfo_free(sockit_hostinfo *info);
+
+/**
+ * The host's name (see `sockit_hostinfo`); "" when there is none. Owned by the handle:
+ * valid until `sockit_hostinfo_free`. NULL for a NULL or freed handle.
+ */
+const char *sockit_hostinfo_name(const sockit_hostinfo *info);
+
+/**
+ * Number of aliases; 0 for a NULL or freed handle.
+ */
+size_t sockit_hostinfo_alias_count(const sockit_hostinfo *info);
+
+/**
+ * Alias number `i` (from 0). Owned by the handle: valid until `sockit_hostinfo_free`.
+ * NULL when `i` is out of range or the handle is NULL or freed.
+ */
+const char *sockit_hostinfo_alias(const sockit_hostinfo *info, size_t i);
+
+/**
+ * Number of addresses; 0 for a NULL or freed handle.
+ */
+size_t sockit_hostinfo_address_count(const sockit_hostinfo *info);
+
+/**
+ * Address number `i` (from 0) as text ("127.0.0.1", "::1"); its `sockit_family`
+ * (`SOCKIT_FAMILY_INET` or `SOCKIT_FAMILY_INET6`) goes to `*family` (may be NULL).
+ * Owned by the handle: valid until `sockit_hostinfo_free`. NULL when `i` is out of
+ * range or the handle is NULL or freed (`*family` is then left alone).
+ */
+const char *sockit_hostinfo_address(const sockit_hostinfo *info, size_t i, sockit_family *family);
+
+/**
+ * Resolves `name` (a host name or an address literal) to its first IP address, written
+ * as text into `ip`. When `info` is not NULL, `*info` receives a new `sockit_hostinfo`
+ * the caller owns (free with `sockit_hostinfo_free`) with the canonical name, aliases
+ * and every address (a literal is looked up in reverse; without a reverse entry the info
+ * is just the literal); on failure `*info` is NULL. Names are looked up as LuaSocket's
+ * `toip` does (IPv4 first, aliases from the host database), falling back to getaddrinfo
+ * for names without IPv4 addresses. Blocks while the resolver works. A failure names
+ * the host: "foo.invalid: host not found" (`SOCKIT_HOST_NOT_FOUND`).
+ */
+sockit_status sockit_dns_toip(const char *name, sockit_buffer *ip, sockit_hostinfo **info);
+
+/**
+ * The canonical name of `addr` (an address literal, looked up in reverse, or a host
+ * name) as text into `name`; `*info` (when `info` is not NULL) as for
+ * `sockit_dns_toip`. Blocks while the resolver works. A failure names the address or
+ * host: "10.9.9.9: host not found".
+ */
+sockit_status sockit_dns_tohostname(const char *addr, sockit_buffer *name, sockit_hostinfo **info);
+
+/**
+ * This machine's host name (gethostname) as text into `name`. Never blocks.
+ */
+sockit_status sockit_dns_gethostname(sockit_buffer *name);
+
+/**
+ * Every address of `host` (IPv4 and IPv6, the resolver's order, no duplicates), as
+ * LuaSocket 3's `socket.dns.getaddrinfo`: `*result` receives a new `sockit_hostinfo`
+ * the caller owns, whose addresses carry their families and whose name is the canonical
+ * name (NULL on failure). Blocks while the resolver works. A failure names the host.
+ */
+sockit_status sockit_dns_getaddrinfo(const char *host, sockit_hostinfo **result);
+
+/**
+ * Names for a host and a service, as LuaSocket 3's `socket.dns.getnameinfo`. `host` (a
+ * name or literal; may be NULL) is resolved and each address looked up in reverse (an
+ * address without a name gives its text); `service` (a port number or service name;
+ * may be NULL, not both) gives the service's name ("http"), or the port when it has
+ * none. When `names` is not NULL, `*names` receives a new `sockit_hostinfo` the caller
+ * owns: alias `i` is the name of address `i` (none when `host` is NULL); NULL on
+ * failure. When `service_out` is not NULL it receives the service text ("" when
+ * `service` is NULL). Blocks while the resolver works. A failure names the host, or the
+ * service when that is what failed (`SOCKIT_SERVICE`).
+ */
+sockit_status sockit_dns_getnameinfo(const char *host,
+                                     const char *service,
+                                     sockit_hostinfo **names,
+                                     sockit_buffer *service_out);
+
+/**
  * LuaSocket's string for a status (a `sockit_status` value): "timeout", "closed",
  * "connection refused", ... and "ok" for `SOCKIT_OK`. The returned string is static:
  * never free it. Never blocks. A value that is no status gives "unknown status".
@@ -205,6 +345,158 @@ const char *sockit_last_error(void);
  * The library's version as "MAJOR.MINOR.PATCH". Static string: never free it.
  */
 const char *sockit_version(void);
+
+/**
+ * Seconds since the Unix epoch as a double, with sub-millisecond resolution
+ * (LuaSocket's `socket.gettime`). Subtract two values to measure elapsed time.
+ * Never fails, never blocks.
+ */
+double sockit_gettime(void);
+
+/**
+ * Blocks the calling thread for `secs` seconds (LuaSocket's `socket.sleep`). A negative
+ * or NaN value returns at once; a signal does not cut the sleep short (the remaining
+ * time is slept). Values above 10^9 seconds are capped.
+ */
+void sockit_sleep(double secs);
+
+/**
+ * Creates a UDP socket. `family` is a `sockit_family`: `SOCKIT_FAMILY_INET` or
+ * `SOCKIT_FAMILY_INET6` create the descriptor now (IPv6 sockets are IPv6-only);
+ * `SOCKIT_FAMILY_ANY` (LuaSocket 3's `socket.udp()`) creates it on the first
+ * setsockname, setpeername or sendto, with the family of the first address that works.
+ * On success `*out` is a new handle the caller owns (free with `sockit_udp_free`); on
+ * failure `*out` is NULL. `SOCKIT_FAMILY_UNIX` gives `SOCKIT_FAMILY`, other values
+ * `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_udp_new(int32_t family, sockit_udp **out);
+
+/**
+ * Closes the socket (if open) and frees the handle. NULL or an already freed handle is
+ * ignored. Never blocks.
+ */
+void sockit_udp_free(sockit_udp *u);
+
+/**
+ * Closes the socket's descriptor; the handle stays valid until `sockit_udp_free` and
+ * every later call on it (but close and free) fails with `SOCKIT_CLOSED`. Closing twice
+ * is fine. Returns `SOCKIT_INVALID` for a NULL or freed handle. Never blocks.
+ */
+sockit_status sockit_udp_close(sockit_udp *u);
+
+/**
+ * Binds the socket to a local address. `host` is an address literal, a host name, or
+ * "*" for every local interface (the wildcard of the socket's family; IPv4 for a
+ * `SOCKIT_FAMILY_ANY` socket); `port` 0 lets the system choose. A port outside 0..65535
+ * is `SOCKIT_INVALID`. May block while a host name is resolved.
+ */
+sockit_status sockit_udp_setsockname(sockit_udp *u, const char *host, int32_t port);
+
+/**
+ * Sets the socket's peer: afterwards `sockit_udp_send` sends to it and only its
+ * datagrams are received. `host` "*" removes the peer (the socket is unconnected again
+ * and keeps its local port; `port` is then ignored). A port outside 0..65535 is
+ * `SOCKIT_INVALID`. May block while a host name is resolved.
+ */
+sockit_status sockit_udp_setpeername(sockit_udp *u, const char *host, int32_t port);
+
+/**
+ * The local address: its text ("127.0.0.1", "::1") into `addr`, the port into `*port`,
+ * the `sockit_family` into `*family`. Each out-parameter may be NULL. Before a
+ * `SOCKIT_FAMILY_ANY` socket has a descriptor this is `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_udp_getsockname(sockit_udp *u,
+                                     sockit_buffer *addr,
+                                     uint16_t *port,
+                                     sockit_family *family);
+
+/**
+ * The peer's address, as `sockit_udp_getsockname`. `SOCKIT_INVALID` when the socket
+ * has no peer. Never blocks.
+ */
+sockit_status sockit_udp_getpeername(sockit_udp *u,
+                                     sockit_buffer *addr,
+                                     uint16_t *port,
+                                     sockit_family *family);
+
+/**
+ * Sends `len` bytes from `data` (copied; may be empty) as one datagram to the peer set
+ * with `sockit_udp_setpeername`; `*sent` (may be NULL) gets the bytes sent. Without a
+ * peer this is `SOCKIT_INVALID`. Waits (under the socket's timeouts) only when the
+ * kernel has no room; "connection refused" reports an ICMP error from an earlier
+ * datagram.
+ */
+sockit_status sockit_udp_send(sockit_udp *u, const uint8_t *data, size_t len, size_t *sent);
+
+/**
+ * Sends `len` bytes from `data` as one datagram to `host`:`port` (an address literal,
+ * or a name that is resolved first: that may block). `*sent` (may be NULL) gets the
+ * bytes sent. On a socket with a peer this is `SOCKIT_ISCONN`; a port outside 0..65535
+ * is `SOCKIT_INVALID`; an address of the other family is `SOCKIT_FAMILY`.
+ */
+sockit_status sockit_udp_sendto(sockit_udp *u,
+                                const uint8_t *data,
+                                size_t len,
+                                const char *host,
+                                int32_t port,
+                                size_t *sent);
+
+/**
+ * Receives the next datagram into `out` (cleared first): at most `size` bytes; the rest
+ * of a longer datagram is discarded. `size` 0 discards one datagram; sizes above 65536
+ * count as 65536 (LuaSocket's default is 8192). Blocks under the socket's timeouts:
+ * `SOCKIT_TIMEOUT` with `out` empty when none arrived in time.
+ */
+sockit_status sockit_udp_receive(sockit_udp *u, size_t size, sockit_buffer *out);
+
+/**
+ * As `sockit_udp_receive`, and writes the sender's address text into `addr` and its port
+ * into `*port` (each may be NULL). `addr` must not be `out`.
+ */
+sockit_status sockit_udp_receivefrom(sockit_udp *u,
+                                     size_t size,
+                                     sockit_buffer *out,
+                                     sockit_buffer *addr,
+                                     uint16_t *port);
+
+/**
+ * Sets the socket's timeout, LuaSocket style: `mode` "b" (or NULL) sets the block
+ * timeout (each wait), "t" (or "r") the total timeout (the whole call). `secs` negative
+ * or NaN means no limit, 0 means never wait. By default the socket waits forever.
+ * An unknown mode is `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_udp_settimeout(sockit_udp *u, double secs, const char *mode);
+
+/**
+ * Sets a socket option by its LuaSocket name ("broadcast", "dontroute", "reuseaddr",
+ * "reuseport", "rcvbuf", "sndbuf", "ip-multicast-ttl", "ip-multicast-loop",
+ * "ipv6-v6only", "ipv6-unicast-hops", "ipv6-multicast-hops", "ipv6-multicast-loop", ...)
+ * to an integer: 0 / 1 for boolean options; for "linger" the seconds (on) or -1 (off).
+ * Unknown names and values of the wrong kind are `SOCKIT_INVALID`; an option the
+ * socket's protocol lacks is `SOCKIT_UNSUPPORTED`. On a `SOCKIT_FAMILY_ANY` socket
+ * without a descriptor yet, the option is checked and applied when it is created.
+ * Never blocks.
+ */
+sockit_status sockit_udp_setoption_int(sockit_udp *u, const char *name, int64_t value);
+
+/**
+ * Reads a socket option as an integer into `*value` (as `sockit_udp_setoption_int`
+ * describes; "error" reads and clears the pending socket error, 0 for none). Never
+ * blocks.
+ */
+sockit_status sockit_udp_getoption_int(sockit_udp *u, const char *name, int64_t *value);
+
+/**
+ * The socket's descriptor into `*fd`: -1 when closed, or when a `SOCKIT_FAMILY_ANY`
+ * socket has none yet. The descriptor stays owned by the handle. Never blocks.
+ */
+sockit_status sockit_udp_getfd(sockit_udp *u, int32_t *fd);
+
+/**
+ * Whether the socket has a peer (`setpeername`): `*connected` is true for LuaSocket's
+ * "udp{connected}", false for "udp{unconnected}". Never blocks.
+ */
+sockit_status sockit_udp_isconnected(sockit_udp *u, bool *connected);
 
 #ifdef __cplusplus
 }  // extern "C"
