@@ -155,7 +155,7 @@ typedef enum {
 } sockit_read_end;
 
 /**
- * The state of a socket (`sockit_socket_state`).
+ * The state of a socket (`sockit_state`).
  */
 typedef enum {
   /**
@@ -174,7 +174,7 @@ typedef enum {
    * Closed: only close and free do anything.
    */
   SOCKIT_STATE_CLOSED = 3,
-} sockit_socket_state;
+} sockit_state;
 
 /**
  * The result of every fallible sockit call. `SOCKIT_OK` is 0; every other value names a
@@ -1033,7 +1033,7 @@ sockit_status sockit_socket_dirty(sockit_socket *s, bool *dirty);
 /**
  * The socket's state in `*state` (master, client, server, closed). Never blocks.
  */
-sockit_status sockit_socket_state(sockit_socket *s, sockit_socket_state *state);
+sockit_status sockit_socket_state(sockit_socket *s, sockit_state *state);
 
 /**
  * The socket's family in `*family`: `SOCKIT_FAMILY_INET`, `_INET6`, `_UNIX`, or
