@@ -33,6 +33,8 @@ use std::time::{Duration, Instant};
 /// Moonbridge writes collect in the write buffer until it holds this many bytes; then the
 /// stream pushes it out to the kernel (blocking waits push everything, non-blocking ones
 /// what the kernel takes). `flush`, `finish` and `close` push whatever is there.
+///
+/// cbindgen:ignore
 pub const WRITE_THRESHOLD: usize = 64 * 1024;
 
 /// What kind of socket a stream owns.
