@@ -465,6 +465,71 @@ mod tests {
     }
 
     #[test]
+    fn cr_memory_survives_compaction() {
+        let mut rb = filled(&[b"x\ny\rz"]);
+        let mut st = ScanState::default();
+        let mut out = Vec::new();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
+        assert_eq!(out, b"x");
+        // Forces the unread "y\rz" to the front of the storage.
+        let s = rb.spare(READ_CHUNK);
+        s[..2].copy_from_slice(b"w\n");
+        rb.commit(2);
+        out.clear();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
+        assert_eq!(out, b"yzw");
+    }
+
+    #[test]
+    fn lines_while_appending_with_compaction() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 200,
+            ..ProptestConfig::default()
+        });
+        let byte = prop::sample::select(vec![b'a', b'\r', b'\n']);
+        let strat = (
+            prop::collection::vec(byte, 0..300),
+            prop::collection::vec(1usize..50, 1..30),
+        );
+        runner
+            .run(&strat, |(input, cuts)| {
+                // Expected: every complete line with its CRs removed.
+                let mut want: Vec<Vec<u8>> = input
+                    .split(|&b| b == b'\n')
+                    .map(|l| l.iter().copied().filter(|&b| b != b'\r').collect())
+                    .collect();
+                want.pop();
+                let mut rb = ReadBuf::new();
+                let mut got = Vec::new();
+                let mut out = Vec::new();
+                let mut st = ScanState::default();
+                let mut rest = &input[..];
+                let mut cuts = cuts.into_iter();
+                loop {
+                    // Take one line only when the buffer holds a full one, so that unread
+                    // data stays behind and the next append has to compact.
+                    if rb.data().contains(&b'\n') {
+                        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
+                        got.push(std::mem::take(&mut out));
+                        continue;
+                    }
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let n = cuts.next().unwrap_or(rest.len()).min(rest.len());
+                    let s = rb.spare(READ_CHUNK);
+                    s[..n].copy_from_slice(&rest[..n]);
+                    rb.commit(n);
+                    rest = &rest[n..];
+                }
+                prop_assert_eq!(got, want);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
     fn space_table_matches_c_isspace() {
         for b in 0..=255u8 {
             let c = matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
