@@ -191,6 +191,9 @@ impl Source for SockSource<'_, '_> {
 }
 
 /// A buffered TCP or Unix stream socket.
+///
+/// Dropping a stream closes its descriptor without flushing: call [`close`](Self::close)
+/// (or `flush`) first to send what `write` buffered.
 pub struct Stream {
     /// `None` once closed, and after `finish` on a Unix stream (reads then see EOF).
     sock: Option<Socket>,
