@@ -71,24 +71,6 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
- * A request with at least this many bytes still wanted, made while the read buffer is
- * empty, reads straight into the caller's output (one copy, from the kernel).
- */
-#define DIRECT_MIN (8 * 1024)
-
-/**
- * The smallest read the stream asks the kernel for when it refills the buffer.
- */
-#define READ_CHUNK (64 * 1024)
-
-/**
- * Moonbridge writes collect in the write buffer until it holds this many bytes; then the
- * stream pushes it out to the kernel (blocking waits push everything, non-blocking ones
- * what the kernel takes). `flush`, `finish` and `close` push whatever is there.
- */
-#define WRITE_THRESHOLD (64 * 1024)
-
-/**
  * LuaSocket's default listen backlog for `socket.bind`.
  */
 #define DEFAULT_BACKLOG 32
