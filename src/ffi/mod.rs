@@ -5,7 +5,10 @@
 pub mod boundary;
 pub mod buffer;
 pub mod handle;
+pub mod ltn12;
+pub mod mime;
 pub mod status;
+pub mod url;
 
 #[cfg(test)]
 mod header_drift {
