@@ -1044,11 +1044,13 @@ pub unsafe extern "C" fn sockit_filter_callback(
                     Some(c) => (c.as_ptr(), c.len()),
                     None => (ptr::null(), 0),
                 };
-                run_callback("filter", || unsafe { f(ud.ptr(), p, n, buf.handle()) })?;
+                let r = run_callback("filter", || unsafe { f(ud.ptr(), p, n, buf.handle()) });
+                // Output appended before a failure is kept too.
                 buf.with(|v| {
                     output.extend_from_slice(v);
                     Ok(())
-                })
+                })?;
+                r
             },
         ));
         Ok(())
