@@ -112,6 +112,19 @@ fn encode_run(data: &[u8], marker: &[u8], out: &mut Vec<u8>) -> usize {
                 i += 8;
                 continue;
             }
+            let codes: [u32; 8] = std::array::from_fn(|k| ENCODED[block[k] as usize]);
+            if codes.iter().all(|&e| e != 0) {
+                // No byte needs look-ahead: eight stores, no branch on the data.
+                let dst = &mut buf[w..w + 28];
+                let mut o = 0;
+                for e in codes {
+                    dst[o..o + 4].copy_from_slice(&e.to_le_bytes());
+                    o += (e >> 24) as usize;
+                }
+                w += o;
+                i += 8;
+                continue;
+            }
         }
         let stop = (i + 8).min(len);
         while i < stop {
