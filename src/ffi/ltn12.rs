@@ -743,10 +743,16 @@ pub unsafe extern "C" fn sockit_source_pull(
     guard(|| {
         let end = out_arg(end, "end")?;
         *end = false;
+        // The buffer is locked only after the pull, so that a stage writing to the same
+        // buffer (a chunked decoder's trailers) cannot deadlock.
+        sockit_buffer::with(chunk, |v| {
+            v.clear();
+            Ok(())
+        })?;
         sockit_source::with(src, |s| {
+            let pulled = s.source().pull(chunk_size_arg(max))?;
             sockit_buffer::with(chunk, |v| {
-                v.clear();
-                match s.source().pull(chunk_size_arg(max))? {
+                match pulled {
                     Some(c) => v.extend_from_slice(c),
                     None => *end = true,
                 }
@@ -1106,6 +1112,29 @@ pub unsafe extern "C" fn sockit_filter_chunked_decode(
     })
 }
 
+/// Runs a filter step into the (cleared) vector of `out` without holding `out`'s lock
+/// meanwhile (a stage may write to it, as a chunked decoder does with its trailers).
+unsafe fn run_filter(
+    out: *mut sockit_buffer,
+    step: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    let mut v = sockit_buffer::with(out, |b| {
+        b.clear();
+        Ok(std::mem::take(b))
+    })?;
+    let r = step(&mut v);
+    sockit_buffer::with(out, |b| {
+        if b.is_empty() {
+            *b = v;
+        } else {
+            // A stage wrote to `out` meanwhile: keep that, then the output.
+            b.extend_from_slice(&v);
+        }
+        Ok(())
+    })?;
+    r
+}
+
 /// Runs a chunk (`len` bytes at `data`) through `filter`; `out` is cleared and receives
 /// the output (possibly nothing). `data` must not point into `out`.
 #[no_mangle]
@@ -1117,12 +1146,7 @@ pub unsafe extern "C" fn sockit_filter_put(
 ) -> sockit_status {
     guard(|| {
         let bytes = bytes_arg(data, len, "data")?;
-        sockit_filter::with(filter, |f| {
-            sockit_buffer::with(out, |v| {
-                v.clear();
-                f.put(bytes, v)
-            })
-        })
+        sockit_filter::with(filter, |f| run_filter(out, |v| f.put(bytes, v)))
     })
 }
 
@@ -1132,14 +1156,7 @@ pub unsafe extern "C" fn sockit_filter_end(
     filter: *mut sockit_filter,
     out: *mut sockit_buffer,
 ) -> sockit_status {
-    guard(|| {
-        sockit_filter::with(filter, |f| {
-            sockit_buffer::with(out, |v| {
-                v.clear();
-                f.end(v)
-            })
-        })
-    })
+    guard(|| sockit_filter::with(filter, |f| run_filter(out, |v| f.end(v))))
 }
 
 /// Frees `filter` and everything it owns. NULL or a freed handle is ignored.
