@@ -7,6 +7,8 @@ pub mod buffer;
 pub mod dns;
 pub mod handle;
 pub mod options;
+pub mod select;
+pub mod socket;
 pub mod status;
 pub mod time;
 pub mod udp;

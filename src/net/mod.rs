@@ -3,8 +3,12 @@
 pub mod addr;
 pub mod dns;
 pub mod options;
+pub mod select;
+pub mod socket;
+pub mod tcp;
 pub mod time;
 pub mod udp;
+pub mod unix;
 
 use std::os::fd::RawFd;
 
