@@ -15,6 +15,7 @@
  * the receiver has accepted the connection and sends the sender its "go" byte until the
  * last byte is in. Every line's length is checked. Rounds: $BENCH_ROUNDS (default 5).
  * Prints "RESULT <key> <value>" lines with the best and the median of the rounds.
+ * For profiling, BENCH_ONLY=sockit (or plain) runs just that side and prints no RESULT.
  */
 #include "common.h"
 #include "sockit.h"
@@ -264,6 +265,16 @@ int main(int argc, char **argv)
         n <<= 20;
     signal(SIGPIPE, SIG_IGN);
     alarm(900);
+
+    if (getenv("BENCH_ONLY")) {
+        int sk = strcmp(getenv("BENCH_ONLY"), "sockit") == 0;
+        for (int r = 0; r < rounds; r++) {
+            double t = sk ? (bulk ? bulk_sockit(n) : lines_sockit(n))
+                          : (bulk ? bulk_plain(n) : lines_plain(n));
+            printf("  %s %s round %d: %.3f s\n", mode, sk ? "sockit" : "plain", r + 1, t);
+        }
+        return 0;
+    }
 
     for (int r = 0; r < rounds; r++) {
         /* Alternate which side runs first. */
