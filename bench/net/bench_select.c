@@ -1,7 +1,7 @@
 /*
  * bench_select.c: the cost of one select over many idle sockets and one active one.
  *
- *   bench_select PORT [idle [calls]]    (defaults: 1000 idle sockets, 20,000 calls)
+ *   bench_select PORT [idle [calls]]    (defaults: 1000 idle sockets, 5,000 calls)
  *
  * Connects idle + 1 sockit TCP clients to the holder at 127.0.0.1:PORT (bench/net/holder.c,
  * which keeps its ends in another process). The last socket is made active: it sends a
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         die("usage: bench_select PORT [idle [calls]]");
     port = (uint16_t)atoi(argv[1]);
     idle = argc > 2 ? atoi(argv[2]) : 1000;
-    calls = argc > 3 ? atoi(argv[3]) : 20000;
+    calls = argc > 3 ? atoi(argv[3]) : 5000;
     if (idle < 0 || calls < 1)
         die("bad arguments");
     n = (size_t)idle + 1;

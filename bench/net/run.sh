@@ -17,7 +17,7 @@
 #
 # Environment: SOCKIT_LIBDIR (default build/lib, made by `make lib`), CC, BENCH_ROUNDS,
 # BENCH_BULK_MIB (1024), BENCH_LINES (10000000), BENCH_SELECT_IDLE (1000),
-# BENCH_SELECT_CALLS (20000).
+# BENCH_SELECT_CALLS (5000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,7 +30,7 @@ export BENCH_ROUNDS=${BENCH_ROUNDS:-5}
 bulk_mib=${BENCH_BULK_MIB:-1024}
 lines=${BENCH_LINES:-10000000}
 idle=${BENCH_SELECT_IDLE:-1000}
-calls=${BENCH_SELECT_CALLS:-20000}
+calls=${BENCH_SELECT_CALLS:-5000}
 
 out=build/bench
 mkdir -p "$out"

@@ -1,7 +1,7 @@
 -- select.lua: LuaSocket 3's socket.select over many idle sockets and one active one,
 -- the comparison side of bench_select.c (run under lua5.1 with Debian's lua-socket).
 --
---   lua5.1 select.lua PORT [idle [calls [rounds]]]   (defaults: 1000, 20000, 5)
+--   lua5.1 select.lua PORT [idle [calls [rounds]]]   (defaults: 1000, 5000, 5)
 --
 -- Connects idle + 1 sockets to the holder at 127.0.0.1:PORT (bench/net/holder.c), makes
 -- the last one active (it sends a byte; the holder's echo is never read), then times
@@ -11,7 +11,7 @@ local socket = require "socket"
 
 local port = assert(tonumber(arg[1]), "usage: select.lua PORT [idle [calls [rounds]]]")
 local idle = tonumber(arg[2]) or 1000
-local calls = tonumber(arg[3]) or 20000
+local calls = tonumber(arg[3]) or 5000
 local rounds = tonumber(arg[4]) or 5
 local n = idle + 1
 
