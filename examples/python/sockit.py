@@ -160,7 +160,11 @@ class _Buffer:
             lib.sockit_buffer_free(self.p)
             self.p = None
 
-    __del__ = free
+    def __del__(self):
+        try:
+            self.free()
+        except Exception:  # the interpreter may be shutting down
+            pass
 
 
 class Socket:
@@ -264,7 +268,11 @@ class Socket:
         if getattr(self, "_buf", None):
             self._buf.free()
 
-    __del__ = free
+    def __del__(self):
+        try:
+            self.free()
+        except Exception:  # the interpreter may be shutting down
+            pass
 
     def __enter__(self):
         return self
