@@ -276,6 +276,11 @@ typedef struct Events Events;
  * A growable byte buffer owned by the caller. Receiving calls clear it and fill it;
  * its capacity is kept, so steady-state I/O does not allocate. The bytes may contain
  * NUL. Create with `sockit_buffer_new`, release with `sockit_buffer_free`.
+ *
+ * Unlike the other handles a buffer is not locked: it is memory the caller reads through
+ * `sockit_buffer_data`, so the caller uses one buffer from one thread at a time (two
+ * threads may each use their own buffer with the same socket). Using a buffer from a
+ * callback while the call that runs the callback is filling it gives `SOCKIT_INVALID`.
  */
 typedef struct sockit_buffer sockit_buffer;
 

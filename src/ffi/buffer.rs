@@ -7,12 +7,17 @@ use super::status::sockit_status;
 /// A growable byte buffer owned by the caller. Receiving calls clear it and fill it;
 /// its capacity is kept, so steady-state I/O does not allocate. The bytes may contain
 /// NUL. Create with `sockit_buffer_new`, release with `sockit_buffer_free`.
+///
+/// Unlike the other handles a buffer is not locked: it is memory the caller reads through
+/// `sockit_buffer_data`, so the caller uses one buffer from one thread at a time (two
+/// threads may each use their own buffer with the same socket). Using a buffer from a
+/// callback while the call that runs the callback is filling it gives `SOCKIT_INVALID`.
 #[allow(non_camel_case_types)]
 #[allow(dead_code)]
 pub struct sockit_buffer(Shell<Vec<u8>>);
-impl_handle!(sockit_buffer, Vec<u8>, "buffer");
+impl_handle!(sockit_buffer, Vec<u8>, "buffer", unlocked);
 
-/// Runs `f` with the bytes of `buf` locked (for the other ffi files).
+/// Runs `f` with the bytes of `buf` (for the other ffi files).
 pub(crate) unsafe fn with_buffer<R>(
     buf: *mut sockit_buffer,
     f: impl FnOnce(&mut Vec<u8>) -> crate::error::Result<R>,

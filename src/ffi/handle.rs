@@ -11,12 +11,20 @@
 //! Each shell holds a `parking_lot::Mutex`, so calls on one handle from several threads
 //! are serialised. The lock is held for the whole call, blocking waits included.
 //!
+//! Buffers are the exception (`with_unlocked`): a buffer is plain memory whose data
+//! pointer the caller reads directly, which no lock inside sockit could protect, so one
+//! buffer is used by one thread at a time, like any memory the caller owns. Skipping the
+//! lock keeps a line receive to one lock round trip. A `busy` flag still turns a nested
+//! use of the same buffer within one call (for example from a callback) into
+//! `SOCKIT_INVALID` instead of two live mutable borrows.
+//!
 //! In an ffi file, declare `pub struct sockit_name(Shell<RustType>);` and then
 //! `impl_handle!(sockit_name, RustType, "what")`, which gives it `new`, `with` and `free`.
 
 use crate::error::{Error, Result};
 use parking_lot::Mutex;
 use std::any::TypeId;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Magic value stored in live and freed shells, checked on every access, so a pointer
 /// that never was a sockit handle of this type is caught in most cases.
@@ -26,6 +34,7 @@ const MAGIC: u64 = 0x736f_636b_6974_4831; // "sockitH1"
 pub struct Shell<T> {
     magic: u64,
     kind: TypeId,
+    busy: AtomicBool,
     pub(crate) inner: Mutex<Option<T>>,
 }
 
@@ -62,6 +71,7 @@ impl<T: 'static> Shell<T> {
             None => Box::leak(Box::new(Shell {
                 magic: MAGIC,
                 kind: TypeId::of::<T>(),
+                busy: AtomicBool::new(false),
                 inner: Mutex::new(Some(value)),
             })),
         }
@@ -99,6 +109,41 @@ impl<T: 'static> Shell<T> {
         }
     }
 
+    /// Runs `f` on the live object behind `p` WITHOUT taking its lock: for handles the
+    /// caller uses from one thread at a time (buffers). A nested use of the same handle
+    /// while `f` runs fails with `SOCKIT_INVALID` ("in use").
+    ///
+    /// # Safety
+    /// As `get`, and no other thread uses the handle meanwhile (the documented contract
+    /// of such handles).
+    pub unsafe fn with_unlocked<R>(
+        p: *const Shell<T>,
+        what: &str,
+        f: impl FnOnce(&mut T) -> Result<R>,
+    ) -> Result<R> {
+        let shell = Self::get(p, what)?;
+        // Plain load and store: this only has to catch re-entry on the same thread.
+        if shell.busy.load(Ordering::Relaxed) {
+            return Err(Error::invalid(format!(
+                "{what} is in use by the call that is running"
+            )));
+        }
+        shell.busy.store(true, Ordering::Relaxed);
+        struct Idle<'a>(&'a AtomicBool);
+        impl Drop for Idle<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Relaxed);
+            }
+        }
+        let _idle = Idle(&shell.busy);
+        // SAFETY: by contract nobody else touches the object now, and `busy` rules out
+        // a second borrow from this thread.
+        match &mut *shell.inner.data_ptr() {
+            Some(v) => f(v),
+            None => Err(Error::invalid(format!("{what} handle has been freed"))),
+        }
+    }
+
     /// Drops the object behind `p` and recycles the shell. NULL and freed handles are
     /// ignored.
     ///
@@ -121,18 +166,26 @@ impl<T: 'static> Shell<T> {
 /// it) its `new`, `with` and `free`. `$what` names it in error messages.
 macro_rules! impl_handle {
     ($name:ident, $ty:ty, $what:literal) => {
+        crate::ffi::handle::impl_handle!(@impl $name, $ty, $what, with);
+    };
+    // A handle the caller synchronises itself: `with` does not lock (see `with_unlocked`).
+    ($name:ident, $ty:ty, $what:literal, unlocked) => {
+        crate::ffi::handle::impl_handle!(@impl $name, $ty, $what, with_unlocked);
+    };
+    (@impl $name:ident, $ty:ty, $what:literal, $with:ident) => {
         #[allow(dead_code)]
         impl $name {
             /// A new handle holding `v`.
             pub(crate) fn new(v: $ty) -> *mut $name {
                 crate::ffi::handle::Shell::alloc(v) as *mut $name
             }
-            /// Runs `f` with the object locked; NULL or freed handles fail.
+            /// Runs `f` with the object (locked, unless the handle is `unlocked`);
+            /// NULL or freed handles fail.
             pub(crate) unsafe fn with<R>(
                 p: *const $name,
                 f: impl FnOnce(&mut $ty) -> crate::error::Result<R>,
             ) -> crate::error::Result<R> {
-                crate::ffi::handle::Shell::with(
+                crate::ffi::handle::Shell::$with(
                     p as *const crate::ffi::handle::Shell<$ty>,
                     $what,
                     f,
@@ -175,5 +228,37 @@ mod tests {
         let e = unsafe { test_thing::with(std::ptr::null(), |t| Ok(t.0)) }.unwrap_err();
         assert_eq!(e.msg, "thing is NULL");
         unsafe { test_thing::free(q) };
+    }
+
+    struct Plain(Vec<u8>);
+    #[allow(non_camel_case_types)]
+    struct test_plain(Shell<Plain>);
+    impl_handle!(test_plain, Plain, "plain", unlocked);
+
+    #[test]
+    fn unlocked_handles_refuse_nested_use() {
+        let p = test_plain::new(Plain(vec![1]));
+        let r = unsafe {
+            test_plain::with(p, |outer| {
+                outer.0.push(2);
+                let inner = test_plain::with(p, |_| Ok(()));
+                assert_eq!(
+                    inner.unwrap_err().msg,
+                    "plain is in use by the call that is running"
+                );
+                Ok(outer.0.len())
+            })
+        };
+        assert_eq!(r.unwrap(), 2);
+        // The flag is cleared after the call, and after an error inside it.
+        let e = unsafe { test_plain::with(p, |_| -> Result<()> { Err(Error::invalid("x")) }) };
+        assert!(e.is_err());
+        assert_eq!(
+            unsafe { test_plain::with(p, |v| Ok(v.0.len())) }.unwrap(),
+            2
+        );
+        unsafe { test_plain::free(p) };
+        let e = unsafe { test_plain::with(p, |v| Ok(v.0.len())) }.unwrap_err();
+        assert_eq!(e.msg, "plain handle has been freed");
     }
 }

@@ -172,7 +172,8 @@ impl Drop for UserData {
 /// A `sockit_buffer` owned by a callback stage and lent to its callback.
 struct StageBuffer(*mut sockit_buffer);
 
-// SAFETY: buffer handles are locked on every access and usable from any thread.
+// SAFETY: a buffer handle may be used from any thread, one at a time (its documented
+// contract); a nested use is caught by the handle's busy flag.
 unsafe impl Send for StageBuffer {}
 
 impl StageBuffer {
@@ -413,7 +414,8 @@ impl AsRef<[u8]> for Borrowed {
 /// A sink appending to a host's buffer handle.
 struct BufferSink(*mut sockit_buffer);
 
-// SAFETY: buffer handles are locked on every access and usable from any thread.
+// SAFETY: a buffer handle may be used from any thread, one at a time (its documented
+// contract); a nested use is caught by the handle's busy flag.
 unsafe impl Send for BufferSink {}
 
 impl BufferSink {

@@ -292,6 +292,9 @@ unsafe fn socket_list<'a>(
             "{name} is NULL but its count is {n}"
         )));
     }
+    if n > isize::MAX as usize / std::mem::size_of::<*mut sockit_socket>() {
+        return Err(Error::invalid(format!("{name}: count {n} is too large")));
+    }
     Ok(std::slice::from_raw_parts(p, n))
 }
 
@@ -303,6 +306,9 @@ unsafe fn flag_list<'a>(p: *mut bool, n: usize, name: &str) -> Result<&'a mut [b
         return Err(Error::invalid(format!(
             "{name} is NULL but its count is {n}"
         )));
+    }
+    if n > isize::MAX as usize {
+        return Err(Error::invalid(format!("{name}: count {n} is too large")));
     }
     Ok(std::slice::from_raw_parts_mut(p, n))
 }

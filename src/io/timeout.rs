@@ -24,10 +24,11 @@ pub enum TimeoutMode {
 
 impl TimeoutMode {
     /// Parses a mode by its first letter, like LuaSocket: "b..." is block, "t..." and
-    /// "r..." are total. An empty string means block (the default).
+    /// "r..." are total. Anything else, the empty string included, is an invalid mode
+    /// (callers that take an optional mode use "b" when none is given).
     pub fn parse(mode: &str) -> Result<TimeoutMode> {
         match mode.as_bytes().first() {
-            None | Some(b'b') => Ok(TimeoutMode::Block),
+            Some(b'b') => Ok(TimeoutMode::Block),
             Some(b't') | Some(b'r') => Ok(TimeoutMode::Total),
             _ => Err(Error::invalid(format!("invalid timeout mode '{mode}'"))),
         }
@@ -101,6 +102,11 @@ impl Deadline {
         }
     }
 
+    /// A deadline at `end` (`None` = forever), with no block timeout of its own.
+    pub fn until(end: Option<Instant>) -> Deadline {
+        Deadline { block: None, end }
+    }
+
     /// A deadline `secs` seconds from now (negative = forever).
     pub fn after_secs(secs: f64) -> Deadline {
         Timeout {
@@ -144,13 +150,14 @@ mod tests {
 
     #[test]
     fn modes_are_known_by_first_letter() {
-        for m in ["b", "block", ""] {
+        for m in ["b", "block"] {
             assert_eq!(TimeoutMode::parse(m).unwrap(), TimeoutMode::Block);
         }
         for m in ["t", "total", "r", "return"] {
             assert_eq!(TimeoutMode::parse(m).unwrap(), TimeoutMode::Total);
         }
         assert!(TimeoutMode::parse("x").is_err());
+        assert!(TimeoutMode::parse("").is_err());
     }
 
     #[test]

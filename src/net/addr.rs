@@ -240,26 +240,41 @@ pub fn resolve(host: &str, port: u16, family: Family, stream: bool) -> Result<Ve
             )),
         };
     }
-    if host.is_empty() {
-        return Err(Error::invalid("host name is empty"));
-    }
+    check_host(host)?;
     Ok(getaddrinfo(host, port, family, stream, false, false)?
         .into_iter()
         .map(|a| a.addr)
         .collect())
 }
 
-/// Resolves a local address to bind: "*" (or "") is the wildcard of the family (IPv4 for
-/// `Any`, like LuaSocket's `socket.bind`), anything else resolves passively.
+/// Refuses host names that no resolver should see: empty ones (LuaSocket refuses them
+/// too, and an empty bind address must not silently mean "every interface") and ones
+/// with control characters (CR, LF, NUL ...), which are never valid in a name.
+pub fn check_host(host: &str) -> Result<()> {
+    if host.is_empty() {
+        return Err(Error::invalid("host name is empty"));
+    }
+    if host.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(Error::invalid(format!(
+            "host name {:?} contains a control character",
+            host
+        )));
+    }
+    Ok(())
+}
+
+/// Resolves a local address to bind: "*" is the wildcard of the family (IPv4 for `Any`,
+/// like LuaSocket's `socket.bind`), anything else resolves passively.
 pub fn resolve_local(
     host: &str,
     port: u16,
     family: Family,
     stream: bool,
 ) -> Result<Vec<SocketAddr>> {
-    if host == "*" || host.is_empty() {
+    if host == "*" {
         return Ok(vec![wildcard(family, port)]);
     }
+    check_host(host)?;
     if let Ok(v) = resolve(host, port, family, stream) {
         return Ok(v);
     }

@@ -4,14 +4,20 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::Deadline;
 use std::io;
 use std::os::fd::RawFd;
+use std::time::Instant;
 
 pub use libc::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
 
 /// Calls poll(2) on `fds` until something is ready or the deadline passes, retrying on
 /// EINTR with the time that is left. Returns how many entries have events (0 = timeout).
+///
+/// The end of this one wait is fixed before the first call, so a block timeout is not
+/// restarted by each interruption: signals arriving faster than the timeout cannot make
+/// the wait last forever.
 pub fn poll(fds: &mut [libc::pollfd], deadline: &Deadline) -> Result<usize> {
+    let this_wait = Deadline::until(deadline.next_wait().map(|d| Instant::now() + d));
     loop {
-        let ms = deadline.next_wait_ms();
+        let ms = this_wait.next_wait_ms();
         // SAFETY: fds is a valid slice of pollfd for its whole length.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if n >= 0 {
