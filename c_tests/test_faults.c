@@ -531,7 +531,7 @@ static void *slow_reader_main(void *arg) {
 static void eintr_send(void) {
     uint16_t port = 0;
     int l = raw_listen(&port, 4, 16384);
-    struct slow_reader r = {l, 65536, 1, 0, 0, 0};
+    struct slow_reader r = {l, 32768, 3, 0, 0, 0};
     pthread_t th = start_thread(slow_reader_main, &r);
     sockit_socket *c = NULL;
     CHECK_OK(sockit_tcp_connect("127.0.0.1", port, NULL, 0, SOCKIT_FAMILY_INET, 5, &c));
@@ -546,14 +546,26 @@ static void eintr_send(void) {
     CHECK_OK(sockit_socket_send(c, data, n1, &sent));
     CHECK(sent == n1);
     CHECK(alarms > a0);
+    /* Moonbridge: a buffered write and flush, then a write left for close to push out. */
     a0 = alarms;
-    CHECK_OK(sockit_socket_write(c, data + n1, n2));
+    size_t half = n2 / 2;
+    CHECK_OK(sockit_socket_write(c, data + n1, half));
     CHECK_OK(sockit_socket_flush(c));
     CHECK(alarms > a0);
     double sent_stat = 0;
     CHECK_OK(sockit_socket_getstats(c, NULL, &sent_stat, NULL));
-    CHECK(sent_stat == (double)(n1 + n2));
-    CHECK_OK(sockit_socket_close(c));
+    CHECK(sent_stat == (double)(n1 + half));
+    a0 = alarms;
+    size_t pending = 0;
+    CHECK_OK(sockit_socket_write_nb(c, data + n1 + half, n2 - half, &pending));
+    CHECK(pending > 0 && pending <= n2 - half); /* the slow reader cannot have taken it all */
+    a0 = alarms;
+    double t0 = sockit_gettime();
+    CHECK_OK(sockit_socket_close(c)); /* flushes the pending bytes, under alarms */
+    double dt = sockit_gettime() - t0;
+    fprintf(stderr, "close flushed %zu bytes in %.3f s, %d alarms\n", pending, dt, alarms - a0);
+    /* (Interrupted for sure when it took several alarm periods.) */
+    if (dt > 3 * send_alarm_us() / 1e6) CHECK(alarms > a0);
     alarms_off();
     pthread_join(th, NULL);
     CHECK(r.got == n1 + n2);
@@ -941,6 +953,29 @@ static void peer_vanishes_while_sending(void) {
     CHECK(st == SOCKIT_CLOSED);
     sockit_socket_free(c);
     close(l);
+
+    /* The same over a Unix socket (where a write to a gone peer raises SIGPIPE too). */
+    char dir[] = "/tmp/sockit-faults-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/s", dir);
+    sockit_socket *ul = NULL, *uc = NULL, *ua = NULL;
+    CHECK_OK(sockit_unix_listen(path, -1, &ul));
+    CHECK_OK(sockit_unix_connect(path, &uc));
+    CHECK_OK(sockit_socket_accept(ul, &ua));
+    CHECK_OK(sockit_socket_settimeout(uc, 10, "t"));
+    sockit_socket_free(ua);
+    alarms_on(send_alarm_us());
+    CHECK_STATUS(sockit_socket_send(uc, data, 1u << 20, &sent), SOCKIT_CLOSED);
+    alarms_off();
+    CHECK(sent < (1u << 20));
+    CHECK_OK(sockit_socket_write(uc, data, 100));
+    CHECK_STATUS(sockit_socket_flush(uc), SOCKIT_CLOSED);
+    CHECK_STATUS(sockit_socket_finish(uc), SOCKIT_CLOSED);
+    sockit_socket_free(uc);
+    sockit_socket_free(ul);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* Moonbridge reads after the peer reset: the bytes before the reset are delivered, then
@@ -958,6 +993,8 @@ static void moonbridge_after_reset(void) {
     CHECK_BUF_STR(b, "line\n");
     CHECK(end == SOCKIT_READ_TERM);
     sockit_status st = sockit_socket_read(c, SIZE_MAX, '\n', b, &end);
+    fprintf(stderr, "read after reset: %s, end %d, \"%s\"\n", sockit_status_str(st), (int)end,
+            sockit_buffer_cstr(b));
     /* The partial "abc" comes with the reset (CLOSED), or as data ending at EOF. */
     CHECK(st == SOCKIT_CLOSED || (st == SOCKIT_OK && end == SOCKIT_READ_EOF));
     CHECK_BUF_STR(b, "abc");
@@ -1011,12 +1048,14 @@ static void accept_after_client_reset(void) {
     for (int i = 0; i < 2 && !served; i++) {
         a = NULL;
         sockit_status st = sockit_socket_accept(srv, &a);
+        fprintf(stderr, "accept %d after a client reset: %s\n", i, sockit_status_str(st));
         if (st != SOCKIT_OK) {
             CHECK(st == SOCKIT_CLOSED || st == SOCKIT_SYSTEM); /* ECONNABORTED elsewhere */
             continue;
         }
         CHECK_OK(sockit_socket_settimeout(a, 1, "t"));
         st = sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b);
+        fprintf(stderr, "  receive on it: %s\n", sockit_status_str(st));
         if (st == SOCKIT_OK) {
             CHECK_BUF_STR(b, "good");
             served = 1;
