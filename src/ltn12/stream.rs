@@ -417,6 +417,8 @@ impl<S: ByteStream> Sink for StreamSink<S> {
 
 /// Chunks at least this long are written by a [`ChunkedSink`] as three writes (size line,
 /// data, CRLF) instead of being copied behind their size line first.
+///
+/// cbindgen:ignore
 pub const CHUNK_COPY_MAX: usize = 64 * 1024;
 
 /// "http-chunked": writes each non-empty chunk with the chunked coding and the last chunk
