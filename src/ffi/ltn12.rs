@@ -7,7 +7,9 @@
 //! the handles they are given, even when they fail: those handles are consumed and must
 //! not be used or freed again. Callback constructors likewise own `userdata` from the
 //! call on: `free_userdata(userdata)` (when not NULL) runs exactly once, when the stage is
-//! freed, or at once if the constructor fails.
+//! freed, or at once if the constructor fails. Socket sources and sinks BORROW their
+//! socket handle (`sockit_source_socket`): they lock it for each transfer, never while
+//! waiting, and a freed socket makes them fail with `SOCKIT_INVALID`.
 //!
 //! Callbacks run on the thread that pumps (or pulls, puts), while the handles of the
 //! pipeline they belong to are locked: they must not call sockit functions on those
