@@ -85,8 +85,8 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
     }
 }
 
-/// A blocking Unix-domain stream socket (used by the tests; sockit's own sockets get
-/// their adapter in the socket layer).
+/// A blocking Unix-domain stream socket (used by the tests; sockit's own sockets have
+/// theirs in [`super::socket`]).
 impl ByteStream for UnixStream {
     fn read_some(&mut self, max: usize, out: &mut Vec<u8>) -> Result<usize> {
         let start = out.len();
