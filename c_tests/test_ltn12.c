@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/stat.h>
 
 /* ----- helpers -------------------------------------------------------------------- */
 
@@ -176,6 +180,76 @@ static void test_fd_and_file(void) {
     CHECK_STATUS(sockit_source_fd(p[0], false, &src), SOCKIT_INVALID); /* closed above */
     CHECK_STATUS(sockit_sink_fd(-5, true, &snk), SOCKIT_INVALID);
     CHECK(snk == NULL);
+}
+
+/* ----- no SIGPIPE ------------------------------------------------------------------ */
+
+static bool sigpipe_pending(void) {
+    sigset_t set;
+    sigpending(&set);
+    return sigismember(&set, SIGPIPE) == 1;
+}
+
+/* Writing to a pipe whose reader has gone: SOCKIT_CLOSED, and the process survives
+ * although SIGPIPE has its default disposition (which would kill it). */
+static void test_no_sigpipe(void) {
+    signal(SIGPIPE, SIG_DFL);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    sockit_sink *snk = NULL;
+    CHECK_OK(sockit_sink_fd(p[1], true, &snk));
+    CHECK_OK(sockit_sink_put(snk, (const uint8_t *)"read me", 7));
+    close(p[0]);
+    CHECK_STATUS(sockit_sink_put(snk, (const uint8_t *)"x", 1), SOCKIT_CLOSED);
+    CHECK(strstr(sockit_last_error(), "fd ") != NULL);
+    CHECK(!sigpipe_pending());
+    sockit_sink_free(snk);
+
+    /* The thread's mask is what it was: SIGPIPE not blocked. */
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    CHECK(!sigismember(&cur, SIGPIPE));
+
+    /* A host that blocks SIGPIPE and has one pending keeps it: sockit consumes only the
+     * signal its own write raised. */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+    pthread_kill(pthread_self(), SIGPIPE);
+    CHECK(sigpipe_pending());
+    CHECK(pipe(p) == 0);
+    close(p[0]);
+    CHECK_OK(sockit_sink_fd(p[1], true, &snk));
+    CHECK_STATUS(sockit_sink_put(snk, (const uint8_t *)"x", 1), SOCKIT_CLOSED);
+    CHECK(sigpipe_pending());
+    struct timespec zero = {0, 0};
+    CHECK(sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE);
+    /* ... and with nothing pending before, none is left behind. */
+    CHECK_STATUS(sockit_sink_put(snk, (const uint8_t *)"x", 1), SOCKIT_CLOSED);
+    CHECK(!sigpipe_pending());
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    CHECK(sigismember(&cur, SIGPIPE)); /* the host's block stays */
+    pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL);
+    sockit_sink_free(snk);
+
+    /* A file sink on a FIFO whose reader goes away: buffered, so the failure shows when
+     * the sink ends and flushes. */
+    char dir[] = "/tmp/sockit-fifo-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    int rd = open(path, O_RDONLY | O_NONBLOCK);
+    CHECK(rd >= 0);
+    CHECK_OK(sockit_sink_file(path, false, &snk));
+    close(rd);
+    CHECK_OK(sockit_sink_put(snk, (const uint8_t *)"to nobody", 9));
+    CHECK_STATUS(sockit_sink_end(snk), SOCKIT_CLOSED);
+    sockit_sink_free(snk);
+    CHECK(!sigpipe_pending());
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_rewind(void) {
@@ -684,6 +758,7 @@ int main(void) {
     test_string_and_bytes();
     test_empty_and_error();
     test_fd_and_file();
+    test_no_sigpipe();
     test_rewind();
     test_cat();
     test_callback_source();

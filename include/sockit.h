@@ -389,6 +389,16 @@ typedef int (*sockit_sink_fn)(void *userdata, const uint8_t *chunk, size_t len, 
 typedef int (*sockit_receive_cb)(void *userdata, const uint8_t *chunk, size_t len, const char *error);
 
 /**
+ * The mode of `sockit_source_socket`: one of the `SOCKIT_SOURCE_*` values.
+ */
+typedef int sockit_source_mode;
+
+/**
+ * The mode of `sockit_sink_socket`: one of the `SOCKIT_SINK_*` values.
+ */
+typedef int sockit_sink_mode;
+
+/**
  * Filter callback: called with each chunk (`chunk` never NULL, `len` may be 0) and
  * finally once with `chunk == NULL` for the end; it appends its output (possibly
  * nothing) to `out`, which arrives empty, and returns `SOCKIT_OK` or a failure status
@@ -423,6 +433,46 @@ typedef int sockit_shutdown_how;
  * `userinfo@host:port`, userinfo is `user:password`).
  */
 typedef int sockit_url_part;
+
+/**
+ * LuaSocket's "by-length": exactly `length` bytes, then the end. If the peer closes
+ * first, the bytes received come as a last chunk and the next pull fails with
+ * `SOCKIT_CLOSED`. Nothing past `length` bytes is read from the socket.
+ */
+#define SOCKIT_SOURCE_BY_LENGTH 0
+
+/**
+ * LuaSocket's "until-closed": everything until the peer closes the connection, which is
+ * the end (not an error); the socket is then CLOSED (`sockit_socket_close`, not freed).
+ */
+#define SOCKIT_SOURCE_UNTIL_CLOSED 1
+
+/**
+ * LuaSocket's "http-chunked": an HTTP/1.1 chunked body with the coding removed
+ * (extensions ignored). It ends after the last chunk and the trailer section (see
+ * `sockit_source_trailers`) and reads nothing past them, so the socket can carry the
+ * next message. Malformed coding: `SOCKIT_PROTOCOL`; the peer closing mid-body:
+ * `SOCKIT_CLOSED` (the data before it delivered first).
+ */
+#define SOCKIT_SOURCE_HTTP_CHUNKED 2
+
+/**
+ * LuaSocket's "keep-open": every chunk is sent; the socket stays open at the end.
+ */
+#define SOCKIT_SINK_KEEP_OPEN 0
+
+/**
+ * LuaSocket's "close-when-done": every chunk is sent; at the end, or when the source
+ * fails, the socket is CLOSED (`sockit_socket_close`: flushed and closed, not freed).
+ */
+#define SOCKIT_SINK_CLOSE_WHEN_DONE 1
+
+/**
+ * LuaSocket's "http-chunked": each non-empty chunk is sent with the HTTP/1.1 chunked
+ * coding (`<HEX>\r\n<data>\r\n`), the last chunk `0\r\n\r\n` at the end. When the source
+ * fails nothing more is sent, so the peer sees an unfinished body. The socket stays open.
+ */
+#define SOCKIT_SINK_HTTP_CHUNKED 2
 
 /**
  * A line ending at LF, LuaSocket 2/3 "*l": the LF and every CR are dropped.
@@ -800,8 +850,11 @@ sockit_status sockit_sink_buffer(sockit_buffer *buf, sockit_sink **out);
 /**
  * A sink writing every chunk to descriptor `fd` (all of it, retrying short writes). With
  * `take_ownership` the sink closes `fd` at the end, on a source failure, or when freed.
- * Writes block as write(2) on `fd` does. Writing to a pipe whose reader has gone raises
- * SIGPIPE unless the host ignores that signal. The caller owns `*out`.
+ * Writes block as write(2) on `fd` does. Never raises SIGPIPE: writing to a pipe whose
+ * reader has gone, or to a socket whose peer has, fails with `SOCKIT_CLOSED` (SIGPIPE is
+ * blocked for the writing thread around each write(2) and the signal that write raised
+ * is consumed; a SIGPIPE the host already had pending is left alone). The caller owns
+ * `*out`.
  */
 sockit_status sockit_sink_fd(int fd, bool take_ownership, sockit_sink **out);
 
@@ -809,7 +862,8 @@ sockit_status sockit_sink_fd(int fd, bool take_ownership, sockit_sink **out);
  * A sink writing to the file at `path`, created if needed (mode 0666 less the umask),
  * truncated, or appended to with `append`. Writes are buffered (64 KiB) and flushed at
  * the end or when the source fails; the file is then closed. Fails with the open(2)
- * error. The caller owns `*out`.
+ * error. Never raises SIGPIPE (`path` may name a FIFO: see `sockit_sink_fd`). The
+ * caller owns `*out`.
  */
 sockit_status sockit_sink_file(const char *path, bool append, sockit_sink **out);
 
@@ -873,6 +927,60 @@ sockit_status sockit_sink_fail(sockit_sink *snk, const char *message);
  * freed handle is ignored.
  */
 void sockit_sink_free(sockit_sink *snk);
+
+/**
+ * LTN12's socket source (LuaSocket's `socket.source(mode, sock, length)`): reads the
+ * connected socket `s` in chunks of the pump's chunk size, as `mode` says
+ * (`SOCKIT_SOURCE_BY_LENGTH` with `length` bytes, `SOCKIT_SOURCE_UNTIL_CLOSED`,
+ * `SOCKIT_SOURCE_HTTP_CHUNKED`; `length` is ignored by the last two).
+ *
+ * The source BORROWS `s`: the caller keeps owning it and must not free it before the
+ * source is freed. `s` is locked only while bytes move, never while waiting, so other
+ * threads may use it meanwhile (a sink on the same socket can pump the other way). A
+ * socket freed under a live source makes the next pull fail with `SOCKIT_INVALID`, never
+ * a crash (but once a new socket reuses the freed handle, the source would read that
+ * one: free sources and sinks before their socket).
+ * Reads go through the socket's read buffer, so they mix with `sockit_socket_receive`
+ * and the like. A pull blocks until a full chunk (or the end) has come, honouring the
+ * socket's timeouts (`sockit_socket_settimeout`, clock started per pull): on
+ * `SOCKIT_TIMEOUT` or `SOCKIT_CLOSED` the bytes received come first as a chunk, then the
+ * failure. A socket that is not connected fails the first pull.
+ *
+ * Returns `SOCKIT_INVALID` for a NULL or freed `s`, an unknown `mode` or a NULL `out`.
+ * The caller owns `*out`. Does not touch the network (it only waits for `s`'s lock if
+ * another thread is in a call on it).
+ */
+sockit_status sockit_source_socket(sockit_socket *s,
+                                   sockit_source_mode mode,
+                                   uint64_t length,
+                                   sockit_source **out);
+
+/**
+ * The trailer section of an http-chunked socket source (`SOCKIT_SOURCE_HTTP_CHUNKED`)
+ * whose end has been reached: `trailers` is cleared and receives the trailer fields as
+ * `name: value\r\n` lines (possibly none), NUL-terminated (`sockit_buffer_cstr`).
+ * Returns `SOCKIT_INVALID` before the end (pull until `end` first) and for other kinds
+ * of sources. A source given to a composite constructor (chain, rewind, cat) is gone
+ * with its handle: to filter the body and still read the trailers, put the filters on
+ * the sink side (`sockit_sink_chain`). Never blocks.
+ */
+sockit_status sockit_source_trailers(sockit_source *src, sockit_buffer *trailers);
+
+/**
+ * LTN12's socket sink (LuaSocket's `socket.sink(mode, sock)`): sends every chunk on the
+ * connected socket `s`, as `mode` says (`SOCKIT_SINK_KEEP_OPEN`,
+ * `SOCKIT_SINK_CLOSE_WHEN_DONE`, `SOCKIT_SINK_HTTP_CHUNKED`).
+ *
+ * The sink BORROWS `s` on the terms of `sockit_source_socket` (keep it alive until the
+ * sink is freed; a freed socket fails the next put with `SOCKIT_INVALID`; locked only
+ * while bytes move). A put blocks until the chunk has been handed to the kernel,
+ * honouring the socket's timeouts; a peer that has gone gives `SOCKIT_CLOSED`, never
+ * SIGPIPE. Bytes still in the socket's Moonbridge write buffer go out first.
+ *
+ * Returns `SOCKIT_INVALID` for a NULL or freed `s`, an unknown `mode` or a NULL `out`.
+ * The caller owns `*out`. Does not touch the network (as `sockit_source_socket`).
+ */
+sockit_status sockit_sink_socket(sockit_socket *s, sockit_sink_mode mode, sockit_sink **out);
 
 /**
  * LTN12's filter chain: `filters[0..n)` one after the other. TAKES every filter (even on

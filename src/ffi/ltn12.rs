@@ -7,7 +7,9 @@
 //! the handles they are given, even when they fail: those handles are consumed and must
 //! not be used or freed again. Callback constructors likewise own `userdata` from the
 //! call on: `free_userdata(userdata)` (when not NULL) runs exactly once, when the stage is
-//! freed, or at once if the constructor fails.
+//! freed, or at once if the constructor fails. Socket sources and sinks BORROW their
+//! socket handle (`sockit_source_socket`): they lock it for each transfer, never while
+//! waiting, and a freed socket makes them fail with `SOCKIT_INVALID`.
 //!
 //! Callbacks run on the thread that pumps (or pulls, puts), while the handles of the
 //! pipeline they belong to are locked: they must not call sockit functions on those
@@ -19,24 +21,32 @@
 use super::boundary::{bytes_arg, guard, out_arg, put};
 use super::buffer::{set_text, sockit_buffer};
 use super::handle::{impl_handle, Shell};
-use super::status::{sockit_status, status_from_raw};
+use super::socket::sockit_socket;
+use super::status::{kind_of, sockit_status, status_from_raw};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ltn12::chunked::{ChunkedDecoder, ChunkedEncoder};
 use crate::ltn12::filter::{CallbackFilter, ChainFilter};
 use crate::ltn12::legacy::{ReceiveCbSink, SendCbSource};
 use crate::ltn12::pump::{self, Step};
-use crate::ltn12::sink::{CallbackSink, ChainSink, ErrorSink, NullSink, SinkEvent, WriteSink};
+use crate::ltn12::sink::{
+    CallbackSink, ChainSink, ErrorSink, FdWriter, NullSink, SinkEvent, WriteSink,
+};
+use crate::ltn12::socket::{SharedSocket, SocketCell};
 use crate::ltn12::source::{
     BytesSource, CallbackSource, CatSource, ChainSource, EmptySource, ErrorSource, ReadSource,
     RewindSource, StringSource,
 };
+use crate::ltn12::stream::{
+    ByLengthSource, ChunkedSink, ChunkedSource, SinkMode, StreamSink, UntilClosedSource,
+};
 use crate::ltn12::{BoxFilter, BoxSink, BoxSource, Filter, Sink, Source, BLOCKSIZE};
+use crate::net::socket::Socket;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr, CString, OsStr};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
@@ -69,6 +79,9 @@ impl_handle!(sockit_filter, BoxFilter, "filter");
 pub(crate) enum SourceObj {
     Plain(BoxSource),
     Rewind(RewindSource<BoxSource>),
+    /// An http-chunked socket source, kept apart so that `sockit_source_trailers` can
+    /// reach its trailers.
+    Chunked(ChunkedSource<SharedSocket<SocketRef>>),
 }
 
 impl SourceObj {
@@ -76,12 +89,14 @@ impl SourceObj {
         match self {
             SourceObj::Plain(s) => s.as_mut(),
             SourceObj::Rewind(r) => r,
+            SourceObj::Chunked(c) => c,
         }
     }
     fn into_box(self) -> BoxSource {
         match self {
             SourceObj::Plain(s) => s,
             SourceObj::Rewind(r) => Box::new(r),
+            SourceObj::Chunked(c) => Box::new(c),
         }
     }
 }
@@ -217,31 +232,10 @@ pub unsafe extern "C" fn sockit_callback_error(message: *const c_char) {
     CALLBACK_ERROR.with(|c| *c.borrow_mut() = msg);
 }
 
+/// The failure kind of a status value coming from C (`None` for `SOCKIT_OK` and values
+/// that are no status).
 fn kind_from_status(raw: c_int) -> Option<ErrorKind> {
-    use ErrorKind::*;
-    const ALL: [ErrorKind; 19] = [
-        Timeout,
-        Closed,
-        WouldBlock,
-        Refused,
-        AddrInUse,
-        IsConn,
-        Access,
-        HostNotFound,
-        DnsAgain,
-        DnsFail,
-        Family,
-        Service,
-        Invalid,
-        NoMem,
-        Protocol,
-        Unsupported,
-        Aborted,
-        System,
-        Internal,
-    ];
-    let s = status_from_raw(raw)?;
-    ALL.into_iter().find(|&k| sockit_status::from(k) == s)
+    status_from_raw(raw).and_then(kind_of)
 }
 
 /// Calls a host callback: clears the pending message, runs `call`, turns its status into
@@ -382,12 +376,9 @@ impl Read for Fd {
     }
 }
 
-impl Write for Fd {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        (&*self.file).write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.file.as_raw_fd()
     }
 }
 
@@ -601,7 +592,7 @@ pub unsafe extern "C" fn sockit_source_unget(
                 r.unget(bytes);
                 Ok(())
             }
-            SourceObj::Plain(_) => Err(Error::invalid(
+            SourceObj::Plain(_) | SourceObj::Chunked(_) => Err(Error::invalid(
                 "source is not rewindable (make it with sockit_source_rewind)",
             )),
         })
@@ -813,8 +804,11 @@ pub unsafe extern "C" fn sockit_sink_buffer(
 
 /// A sink writing every chunk to descriptor `fd` (all of it, retrying short writes). With
 /// `take_ownership` the sink closes `fd` at the end, on a source failure, or when freed.
-/// Writes block as write(2) on `fd` does. Writing to a pipe whose reader has gone raises
-/// SIGPIPE unless the host ignores that signal. The caller owns `*out`.
+/// Writes block as write(2) on `fd` does. Never raises SIGPIPE: writing to a pipe whose
+/// reader has gone, or to a socket whose peer has, fails with `SOCKIT_CLOSED` (SIGPIPE is
+/// blocked for the writing thread around each write(2) and the signal that write raised
+/// is consumed; a SIGPIPE the host already had pending is left alone). The caller owns
+/// `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_fd(
     fd: c_int,
@@ -824,7 +818,7 @@ pub unsafe extern "C" fn sockit_sink_fd(
     guard(|| {
         let out = out_handle(out)?;
         let f = Fd::new(fd, take_ownership)?;
-        *out = new_sink(WriteSink::new(f, format!("fd {fd}")));
+        *out = new_sink(WriteSink::new(FdWriter::new(f), format!("fd {fd}")));
         Ok(())
     })
 }
@@ -832,7 +826,8 @@ pub unsafe extern "C" fn sockit_sink_fd(
 /// A sink writing to the file at `path`, created if needed (mode 0666 less the umask),
 /// truncated, or appended to with `append`. Writes are buffered (64 KiB) and flushed at
 /// the end or when the source fails; the file is then closed. Fails with the open(2)
-/// error. The caller owns `*out`.
+/// error. Never raises SIGPIPE (`path` may name a FIFO: see `sockit_sink_fd`). The
+/// caller owns `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_file(
     path: *const c_char,
@@ -1002,6 +997,164 @@ pub unsafe extern "C" fn sockit_sink_fail(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_free(snk: *mut sockit_sink) {
     sockit_sink::free(snk)
+}
+
+// ----- socket sources and sinks ------------------------------------------------------------
+
+/// A socket handle borrowed by a socket source or sink: locked for each operation (never
+/// while waiting), so a freed handle fails the next pull or put with `SOCKIT_INVALID`.
+pub(crate) struct SocketRef(*mut sockit_socket);
+
+// SAFETY: socket handles are type-stable and locked on every access; they may be used
+// from any thread.
+unsafe impl Send for SocketRef {}
+
+impl SocketCell for SocketRef {
+    fn with_socket<R>(&self, f: impl FnOnce(&mut Socket) -> Result<R>) -> Result<R> {
+        // SAFETY: a NULL, freed or bad handle is caught by `with`.
+        unsafe { sockit_socket::with(self.0, f) }
+    }
+}
+
+/// Checks that `s` is a live socket handle and borrows it.
+unsafe fn socket_arg(s: *mut sockit_socket) -> Result<SharedSocket<SocketRef>> {
+    sockit_socket::with(s, |_| Ok(())).map_err(|e| e.context("s"))?;
+    Ok(SharedSocket::new(SocketRef(s)))
+}
+
+/// The mode of `sockit_source_socket`: one of the `SOCKIT_SOURCE_*` values.
+#[allow(non_camel_case_types)]
+pub type sockit_source_mode = c_int;
+/// LuaSocket's "by-length": exactly `length` bytes, then the end. If the peer closes
+/// first, the bytes received come as a last chunk and the next pull fails with
+/// `SOCKIT_CLOSED`. Nothing past `length` bytes is read from the socket.
+pub const SOCKIT_SOURCE_BY_LENGTH: sockit_source_mode = 0;
+/// LuaSocket's "until-closed": everything until the peer closes the connection, which is
+/// the end (not an error); the socket is then CLOSED (`sockit_socket_close`, not freed).
+pub const SOCKIT_SOURCE_UNTIL_CLOSED: sockit_source_mode = 1;
+/// LuaSocket's "http-chunked": an HTTP/1.1 chunked body with the coding removed
+/// (extensions ignored). It ends after the last chunk and the trailer section (see
+/// `sockit_source_trailers`) and reads nothing past them, so the socket can carry the
+/// next message. Malformed coding: `SOCKIT_PROTOCOL`; the peer closing mid-body:
+/// `SOCKIT_CLOSED` (the data before it delivered first).
+pub const SOCKIT_SOURCE_HTTP_CHUNKED: sockit_source_mode = 2;
+
+/// The mode of `sockit_sink_socket`: one of the `SOCKIT_SINK_*` values.
+#[allow(non_camel_case_types)]
+pub type sockit_sink_mode = c_int;
+/// LuaSocket's "keep-open": every chunk is sent; the socket stays open at the end.
+pub const SOCKIT_SINK_KEEP_OPEN: sockit_sink_mode = 0;
+/// LuaSocket's "close-when-done": every chunk is sent; at the end, or when the source
+/// fails, the socket is CLOSED (`sockit_socket_close`: flushed and closed, not freed).
+pub const SOCKIT_SINK_CLOSE_WHEN_DONE: sockit_sink_mode = 1;
+/// LuaSocket's "http-chunked": each non-empty chunk is sent with the HTTP/1.1 chunked
+/// coding (`<HEX>\r\n<data>\r\n`), the last chunk `0\r\n\r\n` at the end. When the source
+/// fails nothing more is sent, so the peer sees an unfinished body. The socket stays open.
+pub const SOCKIT_SINK_HTTP_CHUNKED: sockit_sink_mode = 2;
+
+/// LTN12's socket source (LuaSocket's `socket.source(mode, sock, length)`): reads the
+/// connected socket `s` in chunks of the pump's chunk size, as `mode` says
+/// (`SOCKIT_SOURCE_BY_LENGTH` with `length` bytes, `SOCKIT_SOURCE_UNTIL_CLOSED`,
+/// `SOCKIT_SOURCE_HTTP_CHUNKED`; `length` is ignored by the last two).
+///
+/// The source BORROWS `s`: the caller keeps owning it and must not free it before the
+/// source is freed. `s` is locked only while bytes move, never while waiting, so other
+/// threads may use it meanwhile (a sink on the same socket can pump the other way). A
+/// socket freed under a live source makes the next pull fail with `SOCKIT_INVALID`, never
+/// a crash (but once a new socket reuses the freed handle, the source would read that
+/// one: free sources and sinks before their socket).
+/// Reads go through the socket's read buffer, so they mix with `sockit_socket_receive`
+/// and the like. A pull blocks until a full chunk (or the end) has come, honouring the
+/// socket's timeouts (`sockit_socket_settimeout`, clock started per pull): on
+/// `SOCKIT_TIMEOUT` or `SOCKIT_CLOSED` the bytes received come first as a chunk, then the
+/// failure. A socket that is not connected fails the first pull.
+///
+/// Returns `SOCKIT_INVALID` for a NULL or freed `s`, an unknown `mode` or a NULL `out`.
+/// The caller owns `*out`. Does not touch the network (it only waits for `s`'s lock if
+/// another thread is in a call on it).
+#[no_mangle]
+pub unsafe extern "C" fn sockit_source_socket(
+    s: *mut sockit_socket,
+    mode: sockit_source_mode,
+    length: u64,
+    out: *mut *mut sockit_source,
+) -> sockit_status {
+    guard(|| {
+        let out = out_handle(out)?;
+        let stream = socket_arg(s)?;
+        *out = match mode {
+            SOCKIT_SOURCE_BY_LENGTH => new_source(ByLengthSource::new(stream, length)),
+            SOCKIT_SOURCE_UNTIL_CLOSED => new_source(UntilClosedSource::new(stream)),
+            SOCKIT_SOURCE_HTTP_CHUNKED => {
+                sockit_source::new(SourceObj::Chunked(ChunkedSource::new(stream)))
+            }
+            _ => return Err(Error::invalid(format!("mode {mode} is not a source mode"))),
+        };
+        Ok(())
+    })
+}
+
+/// The trailer section of an http-chunked socket source (`SOCKIT_SOURCE_HTTP_CHUNKED`)
+/// whose end has been reached: `trailers` is cleared and receives the trailer fields as
+/// `name: value\r\n` lines (possibly none), NUL-terminated (`sockit_buffer_cstr`).
+/// Returns `SOCKIT_INVALID` before the end (pull until `end` first) and for other kinds
+/// of sources. A source given to a composite constructor (chain, rewind, cat) is gone
+/// with its handle: to filter the body and still read the trailers, put the filters on
+/// the sink side (`sockit_sink_chain`). Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_source_trailers(
+    src: *mut sockit_source,
+    trailers: *mut sockit_buffer,
+) -> sockit_status {
+    guard(|| {
+        let text = sockit_source::with(src, |s| match s {
+            SourceObj::Chunked(c) if c.is_done() => Ok(c.trailers().to_vec()),
+            SourceObj::Chunked(_) => Err(Error::invalid(
+                "the chunked body has not been read to its end yet",
+            )),
+            _ => Err(Error::invalid(
+                "source is not an http-chunked socket source",
+            )),
+        })?;
+        sockit_buffer::with(trailers, |v| {
+            set_text(v, &text);
+            Ok(())
+        })
+        .map_err(|e| e.context("trailers"))
+    })
+}
+
+/// LTN12's socket sink (LuaSocket's `socket.sink(mode, sock)`): sends every chunk on the
+/// connected socket `s`, as `mode` says (`SOCKIT_SINK_KEEP_OPEN`,
+/// `SOCKIT_SINK_CLOSE_WHEN_DONE`, `SOCKIT_SINK_HTTP_CHUNKED`).
+///
+/// The sink BORROWS `s` on the terms of `sockit_source_socket` (keep it alive until the
+/// sink is freed; a freed socket fails the next put with `SOCKIT_INVALID`; locked only
+/// while bytes move). A put blocks until the chunk has been handed to the kernel,
+/// honouring the socket's timeouts; a peer that has gone gives `SOCKIT_CLOSED`, never
+/// SIGPIPE. Bytes still in the socket's Moonbridge write buffer go out first.
+///
+/// Returns `SOCKIT_INVALID` for a NULL or freed `s`, an unknown `mode` or a NULL `out`.
+/// The caller owns `*out`. Does not touch the network (as `sockit_source_socket`).
+#[no_mangle]
+pub unsafe extern "C" fn sockit_sink_socket(
+    s: *mut sockit_socket,
+    mode: sockit_sink_mode,
+    out: *mut *mut sockit_sink,
+) -> sockit_status {
+    guard(|| {
+        let out = out_handle(out)?;
+        let stream = socket_arg(s)?;
+        *out = match mode {
+            SOCKIT_SINK_KEEP_OPEN => new_sink(StreamSink::new(stream, SinkMode::KeepOpen)),
+            SOCKIT_SINK_CLOSE_WHEN_DONE => {
+                new_sink(StreamSink::new(stream, SinkMode::CloseWhenDone))
+            }
+            SOCKIT_SINK_HTTP_CHUNKED => new_sink(ChunkedSink::new(stream)),
+            _ => return Err(Error::invalid(format!("mode {mode} is not a sink mode"))),
+        };
+        Ok(())
+    })
 }
 
 // ----- filters -------------------------------------------------------------------------
@@ -1290,6 +1443,82 @@ mod tests {
                 sockit_status::SOCKIT_INVALID
             );
             sockit_buffer_free(b);
+        }
+    }
+
+    /// A connected loopback pair (client, accepted) of socket handles.
+    unsafe fn socket_pair() -> (*mut sockit_socket, *mut sockit_socket) {
+        use crate::ffi::socket::{sockit_socket_accept, sockit_socket_getsockname};
+        use crate::ffi::socket::{sockit_socket_free, sockit_tcp_bind, sockit_tcp_connect};
+        let mut srv = ptr::null_mut();
+        let host = c"127.0.0.1".as_ptr();
+        assert_eq!(
+            sockit_tcp_bind(host, 0, 4, &mut srv),
+            sockit_status::SOCKIT_OK
+        );
+        let mut port = 0u16;
+        sockit_socket_getsockname(srv, ptr::null_mut(), &mut port, ptr::null_mut());
+        let (mut c, mut a) = (ptr::null_mut(), ptr::null_mut());
+        let st = sockit_tcp_connect(host, port as c_int, ptr::null(), 0, 0, 5.0, &mut c);
+        assert_eq!(st, sockit_status::SOCKIT_OK);
+        assert_eq!(sockit_socket_accept(srv, &mut a), sockit_status::SOCKIT_OK);
+        sockit_socket_free(srv);
+        (c, a)
+    }
+
+    #[test]
+    fn socket_source_and_sink_chunked_with_trailers_and_bad_arguments() {
+        use crate::ffi::socket::sockit_socket_free;
+        use sockit_status::*;
+        unsafe {
+            let (c, a) = socket_pair();
+            let mut snk = ptr::null_mut();
+            assert_eq!(
+                sockit_sink_socket(c, SOCKIT_SINK_HTTP_CHUNKED, &mut snk),
+                SOCKIT_OK
+            );
+            assert_eq!(sockit_sink_put(snk, b"hello ".as_ptr(), 6), SOCKIT_OK);
+            assert_eq!(sockit_sink_put(snk, b"world".as_ptr(), 5), SOCKIT_OK);
+            assert_eq!(sockit_sink_end(snk), SOCKIT_OK);
+            let mut src = ptr::null_mut();
+            let mode = SOCKIT_SOURCE_HTTP_CHUNKED;
+            assert_eq!(sockit_source_socket(a, mode, 0, &mut src), SOCKIT_OK);
+            let tr = sockit_buffer_new();
+            assert_eq!(sockit_source_trailers(src, tr), SOCKIT_INVALID, "not yet");
+            let buf = sockit_buffer_new();
+            let mut snk2 = ptr::null_mut();
+            sockit_sink_buffer(buf, &mut snk2);
+            assert_eq!(sockit_pump_all(src, snk2, 0, ptr::null_mut()), SOCKIT_OK);
+            assert_eq!(contents(buf), b"hello world");
+            assert_eq!(sockit_source_trailers(src, tr), SOCKIT_OK);
+            assert_eq!(contents(tr), b"");
+
+            // Bad arguments.
+            let mut out = 1 as *mut sockit_sink;
+            assert_eq!(sockit_sink_socket(c, 7, &mut out), SOCKIT_INVALID);
+            assert!(out.is_null());
+            assert_eq!(
+                sockit_sink_socket(ptr::null_mut(), 0, &mut out),
+                SOCKIT_INVALID
+            );
+            assert_eq!(sockit_sink_socket(c, 0, ptr::null_mut()), SOCKIT_INVALID);
+            let mut o2 = ptr::null_mut();
+            assert_eq!(sockit_source_socket(c, -1, 0, &mut o2), SOCKIT_INVALID);
+            assert_eq!(sockit_source_trailers(snk2.cast(), tr), SOCKIT_INVALID);
+            let mut empty = ptr::null_mut();
+            sockit_source_empty(&mut empty);
+            assert_eq!(sockit_source_trailers(empty, tr), SOCKIT_INVALID);
+            sockit_source_free(empty);
+
+            // (A socket freed under a live source is tested in C: here another test
+            // could reuse the freed handle meanwhile.)
+            sockit_source_free(src);
+            sockit_socket_free(a);
+            sockit_socket_free(c);
+            sockit_sink_free(snk);
+            sockit_sink_free(snk2);
+            sockit_buffer_free(buf);
+            sockit_buffer_free(tr);
         }
     }
 

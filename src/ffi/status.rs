@@ -88,7 +88,8 @@ impl From<ErrorKind> for sockit_status {
     }
 }
 
-fn kind_of(s: sockit_status) -> Option<ErrorKind> {
+/// The failure kind a status stands for; `None` for `SOCKIT_OK`.
+pub(crate) fn kind_of(s: sockit_status) -> Option<ErrorKind> {
     use sockit_status::*;
     Some(match s {
         SOCKIT_OK => return None,

@@ -27,6 +27,7 @@ pub mod filter;
 pub mod legacy;
 pub mod pump;
 pub mod sink;
+pub mod socket;
 pub mod source;
 pub mod stream;
 

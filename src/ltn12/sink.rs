@@ -3,9 +3,48 @@
 
 use super::{Filter, Sink};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sys::sigpipe;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
+use std::os::fd::AsRawFd;
 use std::path::Path;
+
+/// A writer over a descriptor whose writes never raise SIGPIPE: a socket is written with
+/// send(MSG_NOSIGNAL), anything else (pipe, FIFO, terminal, file) with SIGPIPE blocked
+/// around write(2) (see [`sigpipe::write`]). A reader or peer that has gone gives an
+/// error of kind `Closed` (EPIPE) instead of killing the host.
+#[derive(Debug)]
+pub struct FdWriter<F: AsRawFd> {
+    inner: F,
+    socket: bool,
+}
+
+impl<F: AsRawFd> FdWriter<F> {
+    /// Writes to `inner`'s descriptor (whether it is a socket is looked up once, here).
+    pub fn new(inner: F) -> Self {
+        let socket = sigpipe::is_socket(inner.as_raw_fd());
+        FdWriter { inner, socket }
+    }
+
+    /// The descriptor's owner.
+    pub fn get_ref(&self) -> &F {
+        &self.inner
+    }
+}
+
+impl<F: AsRawFd> Write for FdWriter<F> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let fd = self.inner.as_raw_fd();
+        if self.socket {
+            sigpipe::send(fd, buf)
+        } else {
+            sigpipe::write(fd, buf)
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Writes every chunk to a writer (a file, a descriptor, a pipe). At the end the writer
 /// is flushed and dropped (closing what it owns), as LTN12's file sink closes its
@@ -32,9 +71,9 @@ impl<W: Write> WriteSink<W> {
     }
 }
 
-impl WriteSink<BufWriter<File>> {
+impl WriteSink<BufWriter<FdWriter<File>>> {
     /// Creates (or truncates, or with `append` appends to) the file at `path`. Writes are
-    /// buffered in 64 KiB.
+    /// buffered in 64 KiB and never raise SIGPIPE (the path may name a FIFO).
     pub fn create(path: impl AsRef<Path>, append: bool) -> Result<Self> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -49,7 +88,7 @@ impl WriteSink<BufWriter<File>> {
             .open(path)
             .map_err(|e| Error::io(&format!("open {shown}"), &e))?;
         Ok(WriteSink::new(
-            BufWriter::with_capacity(1 << 16, file),
+            BufWriter::with_capacity(1 << 16, FdWriter::new(file)),
             shown,
         ))
     }
@@ -208,6 +247,30 @@ mod tests {
     use crate::ltn12::filter::CallbackFilter;
     use crate::ltn12::pump;
     use crate::ltn12::source::{ErrorSource, StringSource};
+
+    #[test]
+    fn fd_writer_to_a_pipe_without_reader_is_closed() {
+        let (r, w) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut k = WriteSink::new(FdWriter::new(w), "socket");
+        k.put(b"hi").unwrap();
+        drop(r);
+        let e = k.put(&[7; 100_000]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Closed, "{}", e.msg);
+
+        let mut p = [0; 2];
+        // SAFETY: `p` has room for two descriptors, each then owned once.
+        assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+        let (r, w) = unsafe {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1]))
+        };
+        let mut k = WriteSink::new(FdWriter::new(w), "pipe");
+        k.put(b"hi").unwrap();
+        drop(r);
+        let e = k.put(b"x").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Closed);
+        assert_eq!(e.msg, "write pipe: closed");
+    }
 
     fn upper() -> impl Filter {
         CallbackFilter::new(|c: Option<&[u8]>, out: &mut Vec<u8>| {

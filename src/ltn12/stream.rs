@@ -85,8 +85,8 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
     }
 }
 
-/// A blocking Unix-domain stream socket (used by the tests; sockit's own sockets get
-/// their adapter in the socket layer).
+/// A blocking Unix-domain stream socket (used by the tests; sockit's own sockets have
+/// theirs in [`super::socket`]).
 impl ByteStream for UnixStream {
     fn read_some(&mut self, max: usize, out: &mut Vec<u8>) -> Result<usize> {
         let start = out.len();
@@ -231,6 +231,9 @@ impl<S: ByteStream> Source for UntilClosedSource<S> {
 enum ChunkState {
     SizeLine,
     Data(u64),
+    /// A chunk's data has been returned; its CRLF is read before the next size line (not
+    /// at once, so that the data is handed out without waiting for the CRLF).
+    DataEnd,
     Done,
 }
 
@@ -272,6 +275,11 @@ impl<S: ByteStream> ChunkedSource<S> {
     /// The trailer section (complete once the source has ended).
     pub fn trailers(&self) -> &[u8] {
         &self.trailers
+    }
+
+    /// True once the last chunk and the trailer section have been read.
+    pub fn is_done(&self) -> bool {
+        self.state == ChunkState::Done
     }
 
     fn read_trailers(&mut self) -> Result<()> {
@@ -319,17 +327,20 @@ impl<S: ByteStream> ChunkedSource<S> {
                     self.state = ChunkState::Data(left);
                     r?;
                     if left == 0 {
-                        self.line.clear();
-                        self.stream.read_line(2, &mut self.line)?;
-                        if !self.line.is_empty() {
-                            return Err(Error::new(
-                                ErrorKind::Protocol,
-                                "chunked coding: chunk data not followed by CRLF",
-                            ));
-                        }
-                        self.state = ChunkState::SizeLine;
+                        self.state = ChunkState::DataEnd;
                     }
                     return Ok(true);
+                }
+                ChunkState::DataEnd => {
+                    self.line.clear();
+                    self.stream.read_line(2, &mut self.line)?;
+                    if !self.line.is_empty() {
+                        return Err(Error::new(
+                            ErrorKind::Protocol,
+                            "chunked coding: chunk data not followed by CRLF",
+                        ));
+                    }
+                    self.state = ChunkState::SizeLine;
                 }
             }
         }
@@ -404,9 +415,17 @@ impl<S: ByteStream> Sink for StreamSink<S> {
     }
 }
 
-/// "http-chunked": writes each non-empty chunk with the chunked coding (one write per
-/// chunk) and the last chunk `0\r\n\r\n` at the end. When the source fails nothing more is
-/// written, so the peer sees an incomplete body rather than a complete one.
+/// Chunks at least this long are written by a [`ChunkedSink`] as three writes (size line,
+/// data, CRLF) instead of being copied behind their size line first.
+///
+/// cbindgen:ignore
+pub const CHUNK_COPY_MAX: usize = 64 * 1024;
+
+/// "http-chunked": writes each non-empty chunk with the chunked coding and the last chunk
+/// `0\r\n\r\n` at the end. A chunk shorter than [`CHUNK_COPY_MAX`] goes out in one write
+/// (copied behind its size line); a longer one in three, without a copy. When the source
+/// fails nothing more is written, so the peer sees an incomplete body rather than a
+/// complete one. The stream is left open.
 pub struct ChunkedSink<S> {
     stream: S,
     buf: Vec<u8>,
@@ -430,6 +449,11 @@ impl<S: ByteStream> Sink for ChunkedSink<S> {
         self.buf.clear();
         push_hex(&mut self.buf, chunk.len());
         self.buf.extend_from_slice(b"\r\n");
+        if chunk.len() >= CHUNK_COPY_MAX {
+            self.stream.write_all(&self.buf)?;
+            self.stream.write_all(chunk)?;
+            return self.stream.write_all(b"\r\n");
+        }
         self.buf.extend_from_slice(chunk);
         self.buf.extend_from_slice(b"\r\n");
         self.stream.write_all(&self.buf)

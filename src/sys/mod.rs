@@ -1,3 +1,4 @@
 //! The only module that makes raw system calls (through libc and socket2).
 
 pub mod poll;
+pub mod sigpipe;
