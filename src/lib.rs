@@ -2,6 +2,7 @@
 //!
 //! Layers, dependencies pointing down only:
 //! - `ffi`: the C API (opaque handles, statuses, panic boundary);
+//! - `proto`: protocol clients (tp, HTTP, FTP, SMTP);
 //! - `net`: TCP, UDP, Unix sockets, select/poll, DNS, time;
 //! - `io`: timeouts and the buffered stream that serves every read shape;
 //! - `sys`: the only place that makes raw system calls.
@@ -10,6 +11,7 @@ pub mod error;
 pub mod ffi;
 pub mod io;
 pub mod net;
+pub mod proto;
 pub mod sys;
 
 pub use error::{Error, ErrorKind, Result};
