@@ -3,4 +3,6 @@
 //! and move bodies through LTN12 sources and sinks.
 
 pub mod conn;
+pub mod headers;
+pub mod http;
 pub mod tp;

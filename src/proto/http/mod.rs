@@ -1,0 +1,5 @@
+//! HTTP/1.1: the message codec (heads in `head`, framing and chunked coding in `body`)
+//! shared by the client and the symmetric socket.
+
+pub mod body;
+pub mod head;
