@@ -7,11 +7,17 @@
 //! configured to, and fail with `Timeout` when they may wait no longer.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::io::timeout::Timeout;
+use crate::net::addr::Family;
+use crate::net::socket::{Address, Socket};
+use crate::net::tcp;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 /// A buffered, blocking byte transport.
 pub trait Transport {
-    /// Bytes received and not consumed yet.
-    fn buffered(&self) -> &[u8];
+    /// Bytes received and not consumed yet (empty once the transport is closed).
+    fn buffered(&mut self) -> &[u8];
 
     /// Receives more bytes, appending them to the buffer (waiting as configured).
     /// `Ok(0)` means the peer closed its side.
@@ -25,7 +31,7 @@ pub trait Transport {
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
-    fn buffered(&self) -> &[u8] {
+    fn buffered(&mut self) -> &[u8] {
         (**self).buffered()
     }
     fn fill(&mut self) -> Result<usize> {
@@ -40,7 +46,7 @@ impl<T: Transport + ?Sized> Transport for &mut T {
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
-    fn buffered(&self) -> &[u8] {
+    fn buffered(&mut self) -> &[u8] {
         (**self).buffered()
     }
     fn fill(&mut self) -> Result<usize> {
@@ -113,6 +119,152 @@ pub fn check_wire_text(what: &str, value: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A connected TCP socket as a transport, with one clock for a whole exchange: each wait
+/// lasts at most `block`, and all of them together end at the deadline set by
+/// [`TcpConn::set_timeout`] (LuaSocket's block and total timeouts, applied per request
+/// instead of per call).
+#[derive(Debug)]
+pub struct TcpConn {
+    sock: Socket,
+    peer: SocketAddr,
+    block: Option<Duration>,
+    end: Option<Instant>,
+}
+
+impl TcpConn {
+    /// Connects to `host`:`port`, trying each resolved address in turn; `timeout` bounds
+    /// each attempt and becomes the connection's timeout.
+    pub fn connect(host: &str, port: u16, timeout: Timeout) -> Result<TcpConn> {
+        let sock = tcp::connect(host, port, None, Family::Any, &timeout)?;
+        TcpConn::from_socket(sock, timeout)
+    }
+
+    /// Wraps a connected client socket.
+    pub fn from_socket(sock: Socket, timeout: Timeout) -> Result<TcpConn> {
+        let peer = match sock.peername()? {
+            Address::Ip(a) => a,
+            Address::Unix(_) => return Err(Error::invalid("not a TCP socket")),
+        };
+        let mut c = TcpConn {
+            sock,
+            peer,
+            block: None,
+            end: None,
+        };
+        c.set_timeout(timeout);
+        Ok(c)
+    }
+
+    /// Restarts the clock: every wait from now on lasts at most `timeout.block`, and the
+    /// total timeout (if any) runs from now.
+    pub fn set_timeout(&mut self, timeout: Timeout) {
+        self.block = timeout.block;
+        self.end = timeout.total.map(|t| Instant::now() + t);
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The peer's IP address.
+    pub fn peer_ip(&self) -> IpAddr {
+        self.peer.ip()
+    }
+
+    /// The local address.
+    pub fn local(&self) -> Result<SocketAddr> {
+        match self.sock.sockname()? {
+            Address::Ip(a) => Ok(a),
+            Address::Unix(_) => Err(Error::invalid("not a TCP socket")),
+        }
+    }
+
+    /// The socket, for select/poll and options.
+    pub fn socket(&self) -> &Socket {
+        &self.sock
+    }
+
+    /// Whether an idle connection can no longer be used: the peer closed it, reset it, or
+    /// sent bytes nobody asked for. Never waits.
+    pub fn is_stale(&mut self) -> bool {
+        let Ok(stream) = self.sock.stream() else {
+            return true;
+        };
+        if !stream.buffered().is_empty() {
+            return true;
+        }
+        let Some(fd) = stream.fd() else {
+            return true;
+        };
+        let mut p = [libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        match crate::sys::poll::poll(&mut p, &crate::io::timeout::Deadline::now()) {
+            Ok(0) => false,
+            _ => true,
+        }
+    }
+
+    /// Closes the connection (idempotent).
+    pub fn close(&mut self) {
+        let _ = self.sock.close();
+    }
+
+    /// Closes the connection with a reset (SO_LINGER 0).
+    pub fn reset(&mut self) {
+        let _ = self.sock.reset();
+    }
+
+    /// Ends the write direction (FIN) after sending what is buffered.
+    pub fn finish(&mut self) -> Result<()> {
+        self.apply_timeout();
+        let stream = self.sock.stream()?;
+        stream.finish(crate::io::stream::Wait::Timeout)
+    }
+
+    /// Puts the remaining time on the stream's clock.
+    fn apply_timeout(&mut self) {
+        let total = self
+            .end
+            .map(|end| end.saturating_duration_since(Instant::now()));
+        let t = Timeout {
+            block: self.block,
+            total,
+        };
+        if let Ok(s) = self.sock.stream() {
+            s.timeout = t;
+        }
+    }
+}
+
+impl Transport for TcpConn {
+    fn buffered(&mut self) -> &[u8] {
+        match self.sock.stream() {
+            Ok(s) => s.buffered(),
+            Err(_) => &[],
+        }
+    }
+
+    fn fill(&mut self) -> Result<usize> {
+        self.apply_timeout();
+        self.sock.stream()?.fill(crate::io::stream::Wait::Timeout)
+    }
+
+    fn consume(&mut self, n: usize) {
+        if let Ok(s) = self.sock.stream() {
+            s.consume(n);
+        }
+    }
+
+    fn send_all(&mut self, data: &[u8]) -> Result<()> {
+        self.apply_timeout();
+        self.sock.stream()?.send(data).1
+    }
+}
+
 /// An in-memory transport for tests: the input is a list of chunks (each `fill` takes one,
 /// so tests choose where reads are cut), the output collects everything sent.
 #[cfg(test)]
@@ -147,7 +299,7 @@ pub(crate) mod mem {
     }
 
     impl Transport for MemTransport {
-        fn buffered(&self) -> &[u8] {
+        fn buffered(&mut self) -> &[u8] {
             &self.buf
         }
         fn fill(&mut self) -> Result<usize> {
@@ -252,5 +404,110 @@ mod tests {
             assert_eq!(e.kind, ErrorKind::Invalid);
             assert!(e.msg.starts_with("header value contains"), "{}", e.msg);
         }
+    }
+}
+
+#[cfg(test)]
+mod tcp_tests {
+    use super::*;
+    use crate::proto::tp::Tp;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::thread;
+
+    fn timeout(block: f64) -> Timeout {
+        Timeout {
+            block: Some(Duration::from_secs_f64(block)),
+            total: None,
+        }
+    }
+
+    /// A one-connection server running `f` on its side; returns its port.
+    fn serve(
+        f: impl FnOnce(std::net::TcpStream) + Send + 'static,
+    ) -> (u16, thread::JoinHandle<()>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let h = thread::spawn(move || {
+            let (s, _) = l.accept().unwrap();
+            f(s)
+        });
+        (port, h)
+    }
+
+    #[test]
+    fn tp_over_tcp() {
+        let (port, h) = serve(|mut s| {
+            s.write_all(b"220-hello\r\n220 ready\r\n").unwrap();
+            let mut buf = [0u8; 64];
+            let n = s.read(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"NOOP\r\n");
+            s.write_all(b"250 ok\r\n").unwrap();
+        });
+        let conn = TcpConn::connect("127.0.0.1", port, timeout(5.0)).unwrap();
+        assert_eq!(conn.peer().port(), port);
+        assert_eq!(conn.peer_ip().to_string(), "127.0.0.1");
+        let mut tp = Tp::new(conn);
+        assert_eq!(tp.check("2..").unwrap().text, "220-hello\n220 ready");
+        assert_eq!(tp.exchange("noop", None, "250").unwrap().code, 250);
+        assert_eq!(tp.get_reply().unwrap_err().kind, ErrorKind::Closed);
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn block_and_total_timeouts() {
+        let (port, h) = serve(|mut s| {
+            s.write_all(b"220 ").unwrap();
+            thread::sleep(Duration::from_millis(600));
+        });
+        let mut conn = TcpConn::connect("127.0.0.1", port, timeout(0.1)).unwrap();
+        let start = Instant::now();
+        let mut out = Vec::new();
+        let e = read_line(&mut conn, &mut out, 100).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(start.elapsed() < Duration::from_millis(500));
+        assert_eq!(conn.buffered(), b"220 ", "partial input stays buffered");
+
+        conn.set_timeout(Timeout {
+            block: Some(Duration::from_secs(5)),
+            total: Some(Duration::from_millis(150)),
+        });
+        let start = Instant::now();
+        let e = read_line(&mut conn, &mut out, 100).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(start.elapsed() < Duration::from_millis(500));
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn stale_detection() {
+        let (port, h) = serve(|s| drop(s));
+        let mut conn = TcpConn::connect("127.0.0.1", port, timeout(5.0)).unwrap();
+        h.join().unwrap();
+        let start = Instant::now();
+        while !conn.is_stale() && start.elapsed() < Duration::from_secs(2) {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert!(conn.is_stale());
+
+        let (port, h) = serve(|s| {
+            thread::sleep(Duration::from_millis(300));
+            drop(s)
+        });
+        let mut conn = TcpConn::connect("127.0.0.1", port, timeout(5.0)).unwrap();
+        assert!(!conn.is_stale());
+        conn.close();
+        assert!(conn.is_stale());
+        assert_eq!(conn.send_all(b"x").unwrap_err().kind, ErrorKind::Closed);
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn refused() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let e = TcpConn::connect("127.0.0.1", port, timeout(2.0)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Refused);
     }
 }
