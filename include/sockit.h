@@ -109,6 +109,21 @@
 #define MAX_PATH 107
 
 /**
+ * The longest chunk-size line accepted (size, extensions, line end).
+ */
+#define MAX_CHUNK_LINE 4096
+
+/**
+ * The longest reply line accepted, in bytes.
+ */
+#define MAX_LINE (64 * 1024)
+
+/**
+ * The most lines one multi-line reply may have.
+ */
+#define MAX_LINES 10000
+
+/**
  * An address family. Calls that take a family take it as an `int` holding one of these
  * values (so that any integer a caller passes is checked); calls that report one write
  * it through a `sockit_family *`.
@@ -307,6 +322,13 @@ typedef struct sockit_pollset sockit_pollset;
  * `sockit_socket_free` (which closes it if needed). Calls on one socket are serialised.
  */
 typedef struct sockit_socket sockit_socket;
+
+/**
+ * A command/reply connection to a line-protocol server (FTP, SMTP, POP...). Owned by the
+ * caller: `sockit_tp_close` closes it (idempotent), `sockit_tp_free` releases it.
+ * Calls on one connection are serialised.
+ */
+typedef struct sockit_tp sockit_tp;
 
 /**
  * A UDP socket (IPv4 or IPv6). Create with `sockit_udp_new`, release with
@@ -1074,6 +1096,59 @@ double sockit_gettime(void);
  * time is slept). Values above 10^9 seconds are capped.
  */
 void sockit_sleep(double secs);
+
+/**
+ * Connects to `host`:`port` (every resolved address in turn) and hands the connection
+ * out in `*out` (owned by the caller). `timeout` is in seconds and bounds each wait, the
+ * connect included (negative = wait forever). The server's greeting is not read: call
+ * `sockit_tp_check`. Blocks while resolving and connecting.
+ */
+sockit_status sockit_tp_connect(const char *host, int port, double timeout, sockit_tp **out);
+
+/**
+ * Sets the timeouts in seconds (negative = forever): `block` bounds each wait, `total`
+ * every wait from now on together. Never blocks.
+ */
+sockit_status sockit_tp_settimeout(sockit_tp *tp, double block, double total);
+
+/**
+ * Sends the command `verb` (sent upper-cased) with an optional argument `arg` (NULL for
+ * none) as one line. `SOCKIT_INVALID` without sending anything when either contains CR,
+ * LF or NUL, or the verb is empty or has a space. Blocks until sent.
+ */
+sockit_status sockit_tp_command(sockit_tp *tp, const char *verb, const char *arg);
+
+/**
+ * Sends raw bytes (for example a message body already dot-stuffed). Blocks until sent.
+ */
+sockit_status sockit_tp_send(sockit_tp *tp, const uint8_t *data, size_t len);
+
+/**
+ * Reads one reply (all lines of a multi-line reply) and checks its code against
+ * `expect`: patterns of three digits or '.' separated by spaces, commas or '|' ("2..",
+ * "250", "2.. 3.."); NULL accepts any code. The code goes to `*code` and the reply text
+ * (lines joined with "\n") to `reply` (both optional, NULL = not wanted) whether or not
+ * it matched. A reply that does not match gives `SOCKIT_PROTOCOL` with the reply text as
+ * the error message; a malformed reply `SOCKIT_PROTOCOL` too. Blocks until the reply
+ * arrives or the timeout expires.
+ */
+sockit_status sockit_tp_check(sockit_tp *tp, const char *expect, int *code, sockit_buffer *reply);
+
+/**
+ * The server's address: the IP as text into `ip` (optional) and the port into `*port`
+ * (optional). Never blocks.
+ */
+sockit_status sockit_tp_peer(sockit_tp *tp, sockit_buffer *ip, int *port);
+
+/**
+ * Closes the connection (idempotent; the handle stays valid until freed). Never blocks.
+ */
+sockit_status sockit_tp_close(sockit_tp *tp);
+
+/**
+ * Closes and releases the connection. NULL or an already freed handle is ignored.
+ */
+void sockit_tp_free(sockit_tp *tp);
 
 /**
  * Creates a UDP socket. `family` is a `sockit_family`: `SOCKIT_FAMILY_INET` or

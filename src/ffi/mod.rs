@@ -11,6 +11,7 @@ pub mod select;
 pub mod socket;
 pub mod status;
 pub mod time;
+pub mod tp;
 pub mod udp;
 
 #[cfg(test)]
