@@ -71,24 +71,6 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
- * A request with at least this many bytes still wanted, made while the read buffer is
- * empty, reads straight into the caller's output (one copy, from the kernel).
- */
-#define DIRECT_MIN (8 * 1024)
-
-/**
- * The smallest read the stream asks the kernel for when it refills the buffer.
- */
-#define READ_CHUNK (64 * 1024)
-
-/**
- * Moonbridge writes collect in the write buffer until it holds this many bytes; then the
- * stream pushes it out to the kernel (blocking waits push everything, non-blocking ones
- * what the kernel takes). `flush`, `finish` and `close` push whatever is there.
- */
-#define WRITE_THRESHOLD (64 * 1024)
-
-/**
  * LuaSocket's default listen backlog for `socket.bind`.
  */
 #define DEFAULT_BACKLOG 32
@@ -170,7 +152,7 @@ typedef enum {
 } sockit_read_end;
 
 /**
- * The state of a socket (`sockit_socket_state`).
+ * The state of a socket (`sockit_state`).
  */
 typedef enum {
   /**
@@ -189,7 +171,7 @@ typedef enum {
    * Closed: only close and free do anything.
    */
   SOCKIT_STATE_CLOSED = 3,
-} sockit_socket_state;
+} sockit_state;
 
 /**
  * The result of every fallible sockit call. `SOCKIT_OK` is 0; every other value names a
@@ -1055,7 +1037,7 @@ sockit_status sockit_socket_dirty(sockit_socket *s, bool *dirty);
 /**
  * The socket's state in `*state` (master, client, server, closed). Never blocks.
  */
-sockit_status sockit_socket_state(sockit_socket *s, sockit_socket_state *state);
+sockit_status sockit_socket_state(sockit_socket *s, sockit_state *state);
 
 /**
  * The socket's family in `*family`: `SOCKIT_FAMILY_INET`, `_INET6`, `_UNIX`, or

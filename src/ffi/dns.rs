@@ -74,6 +74,17 @@ unsafe fn clear_info(info: *mut *mut sockit_hostinfo) -> *mut *mut sockit_hostin
     info
 }
 
+/// Makes a result handle for an optional `sockit_hostinfo **` out-parameter; nothing is
+/// made when it is NULL.
+unsafe fn put_info<'a, T>(info: *mut *mut sockit_hostinfo, v: &'a T)
+where
+    HostInfoC: From<&'a T>,
+{
+    if !info.is_null() {
+        *info = sockit_hostinfo::new(HostInfoC::from(v));
+    }
+}
+
 unsafe fn put_text(buf: *mut sockit_buffer, text: &str, name: &str) -> Result<()> {
     if buf.is_null() {
         return Err(Error::invalid(format!("{name} is NULL")));
@@ -172,7 +183,7 @@ pub unsafe extern "C" fn sockit_dns_toip(
         }
         let (addr, h) = dns::toip(name)?;
         put_text(ip, &addr.to_string(), "ip")?;
-        put(info, sockit_hostinfo::new(HostInfoC::from(&h)));
+        put_info(info, &h);
         Ok(())
     })
 }
@@ -195,7 +206,7 @@ pub unsafe extern "C" fn sockit_dns_tohostname(
         }
         let (canon, h) = dns::tohostname(addr)?;
         put_text(name, &canon, "name")?;
-        put(info, sockit_hostinfo::new(HostInfoC::from(&h)));
+        put_info(info, &h);
         Ok(())
     })
 }
@@ -258,7 +269,7 @@ pub unsafe extern "C" fn sockit_dns_getnameinfo(
                 "service_out",
             )?;
         }
-        put(names, sockit_hostinfo::new(HostInfoC::from(&n)));
+        put_info(names, &n);
         Ok(())
     })
 }

@@ -28,11 +28,11 @@ use std::path::Path;
 pub struct sockit_socket(Shell<Socket>);
 impl_handle!(sockit_socket, Socket, "socket");
 
-/// The state of a socket (`sockit_socket_state`).
+/// The state of a socket (`sockit_state`).
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum sockit_socket_state {
+pub enum sockit_state {
     /// Made but not connected or listening: set options, bind, then connect or listen.
     SOCKIT_STATE_MASTER = 0,
     /// Connected: send, receive, read, write...
@@ -1186,15 +1186,15 @@ pub unsafe extern "C" fn sockit_socket_dirty(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_state(
     s: *mut sockit_socket,
-    state: *mut sockit_socket_state,
+    state: *mut sockit_state,
 ) -> sockit_status {
     guard(|| {
         let state = out_arg(state, "state")?;
         *state = match sockit_socket::with(s, |sock| Ok(sock.state()))? {
-            State::Master => sockit_socket_state::SOCKIT_STATE_MASTER,
-            State::Client => sockit_socket_state::SOCKIT_STATE_CLIENT,
-            State::Server => sockit_socket_state::SOCKIT_STATE_SERVER,
-            State::Closed => sockit_socket_state::SOCKIT_STATE_CLOSED,
+            State::Master => sockit_state::SOCKIT_STATE_MASTER,
+            State::Client => sockit_state::SOCKIT_STATE_CLIENT,
+            State::Server => sockit_state::SOCKIT_STATE_SERVER,
+            State::Closed => sockit_state::SOCKIT_STATE_CLOSED,
         };
         Ok(())
     })

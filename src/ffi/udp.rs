@@ -1,7 +1,7 @@
 //! `sockit_udp`: UDP sockets (see `crate::net::udp`).
 
 use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer, with_buffer};
+use super::buffer::{sockit_buffer, terminate, with_buffer};
 use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
 use super::status::sockit_status;
@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::io::timeout::TimeoutMode;
 use crate::net::udp::Udp;
 use std::ffi::c_char;
+use std::io::Write;
 use std::net::SocketAddr;
 
 /// A UDP socket (IPv4 or IPv6). Create with `sockit_udp_new`, release with
@@ -29,7 +30,10 @@ unsafe fn put_addr(
 ) -> Result<()> {
     if !addr.is_null() {
         with_buffer(addr, |v| {
-            set_text(v, a.ip().to_string().as_bytes());
+            // Formatted straight into the buffer: no allocation once it has room.
+            v.clear();
+            let _ = write!(v, "{}", a.ip());
+            terminate(v);
             Ok(())
         })?;
     }

@@ -14,6 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// A request with at least this many bytes still wanted, made while the read buffer is
 /// empty, reads straight into the caller's output (one copy, from the kernel).
+///
+/// cbindgen:ignore
 pub const DIRECT_MIN: usize = 8 * 1024;
 
 /// A LuaSocket receive pattern.
@@ -612,5 +614,107 @@ pub(crate) mod tests {
                 assert_eq!(all, input, "split {k} maxlen {maxlen:?}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use std::time::Instant;
+
+    /// An in-memory source that hands out `total` bytes of `block`, repeated.
+    struct Mem<'a> {
+        block: &'a [u8],
+        pos: usize,
+        left: usize,
+    }
+
+    impl Source for Mem<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+            let n = buf.len().min(self.left).min(self.block.len() - self.pos);
+            buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+            self.pos = (self.pos + n) % self.block.len();
+            self.left -= n;
+            Ok(n)
+        }
+        fn read_into(&mut self, out: &mut Vec<u8>, max: usize) -> Result<usize> {
+            let n = max.min(self.left).min(self.block.len() - self.pos);
+            out.extend_from_slice(&self.block[self.pos..self.pos + n]);
+            self.pos = (self.pos + n) % self.block.len();
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_line_scan_cpu() {
+        let mut block = Vec::new();
+        for i in 0..10_000 {
+            let mut line = format!("{i:08} ").into_bytes();
+            line.resize(79, b'x');
+            line.push(b'\n');
+            block.extend_from_slice(&line);
+        }
+        const LINES: usize = 10_000_000;
+        for mode in [
+            LineMode::StripAllCr,
+            LineMode::StripCrBeforeLf,
+            LineMode::Raw,
+        ] {
+            let mut src = Mem {
+                block: &block,
+                pos: 0,
+                left: LINES * 80,
+            };
+            let mut rb = ReadBuf::new();
+            let mut out = Vec::with_capacity(256);
+            let t = Instant::now();
+            let mut sum = 0;
+            for _ in 0..LINES {
+                out.clear();
+                receive(&mut rb, &mut src, Pattern::Line(mode), &mut out).unwrap();
+                sum += out.len();
+            }
+            let el = t.elapsed();
+            assert_eq!(sum, LINES * 79);
+            eprintln!(
+                "{mode:?}: {:.1} ns/line",
+                el.as_nanos() as f64 / LINES as f64
+            );
+        }
+        // Baseline: the same copies, one memchr per line.
+        let mut src = Mem {
+            block: &block,
+            pos: 0,
+            left: LINES * 80,
+        };
+        let mut buf = vec![0u8; 65536];
+        let (mut start, mut end, mut lines, mut sum) = (0, 0, 0, 0);
+        let mut line = Vec::with_capacity(256);
+        let t = Instant::now();
+        while lines < LINES {
+            match memchr::memchr(b'\n', &buf[start..end]) {
+                Some(i) => {
+                    line.clear();
+                    line.extend_from_slice(&buf[start..start + i]);
+                    sum += line.len();
+                    start += i + 1;
+                    lines += 1;
+                }
+                None => {
+                    buf.copy_within(start..end, 0);
+                    end -= start;
+                    start = 0;
+                    end += src.read(&mut buf[end..]).unwrap();
+                }
+            }
+        }
+        let el = t.elapsed();
+        assert_eq!(sum, LINES * 79);
+        eprintln!(
+            "baseline: {:.1} ns/line",
+            el.as_nanos() as f64 / LINES as f64
+        );
     }
 }

@@ -8,9 +8,11 @@
 //! everything it holds, so a line longer than the buffer is never a problem and the buffer
 //! is empty again before the next refill.
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 /// The smallest read the stream asks the kernel for when it refills the buffer.
+///
+/// cbindgen:ignore
 pub const READ_CHUNK: usize = 64 * 1024;
 
 /// How lines end and what is dropped from them. In every mode the LF ends the line and is
@@ -53,12 +55,27 @@ pub fn is_space(b: u8) -> bool {
     SPACE[b as usize]
 }
 
+/// Appends `seg` to `out` without its CR bytes.
+#[inline]
+fn extend_without_cr(out: &mut Vec<u8>, seg: &[u8]) {
+    let mut rest = seg;
+    while let Some(j) = memchr(b'\r', rest) {
+        out.extend_from_slice(&rest[..j]);
+        rest = &rest[j + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
 /// A growable byte buffer with read (`start`) and write (`end`) cursors.
 #[derive(Debug, Default)]
 pub struct ReadBuf {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// No CR in `buf[start..cr_hint]` (when `cr_hint > start`): "*l" lines that end before
+    /// it are copied without looking for CRs again, so CR-free input is scanned for CRs
+    /// once per refill instead of once per line.
+    cr_hint: usize,
 }
 
 impl ReadBuf {
@@ -95,8 +112,7 @@ impl ReadBuf {
     pub fn consume(&mut self, n: usize) {
         self.start += n.min(self.len());
         if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
+            self.clear();
         }
     }
 
@@ -105,6 +121,7 @@ impl ReadBuf {
     pub fn clear(&mut self) {
         self.start = 0;
         self.end = 0;
+        self.cr_hint = 0;
     }
 
     /// Drops the unread bytes and frees the storage.
@@ -118,13 +135,13 @@ impl ReadBuf {
     pub fn spare(&mut self, min: usize) -> &mut [u8] {
         let min = min.max(1);
         if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
+            self.clear();
         }
         if self.buf.len() - self.end < min {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
+                self.cr_hint = self.cr_hint.saturating_sub(self.start);
                 self.start = 0;
             }
             if self.buf.len() - self.end < min {
@@ -192,7 +209,7 @@ impl ReadBuf {
     /// Moves the next line (or as much of it as is buffered) to `out`. Returns true when
     /// the line is complete: its LF was found and consumed. Otherwise every buffered byte
     /// was moved, the buffer is empty, and `st` remembers what the next call needs.
-    #[inline]
+    #[inline(always)]
     pub fn take_line(&mut self, mode: LineMode, out: &mut Vec<u8>, st: &mut ScanState) -> bool {
         let data = &self.buf[self.start..self.end];
         match mode {
@@ -232,25 +249,42 @@ impl ReadBuf {
                     false
                 }
             },
-            LineMode::StripAllCr => {
-                let mut pos = 0;
-                loop {
-                    match memchr2(b'\n', b'\r', &data[pos..]) {
-                        Some(j) => {
-                            out.extend_from_slice(&data[pos..pos + j]);
-                            if data[pos + j] == b'\n' {
-                                self.consume(pos + j + 1);
-                                return true;
-                            }
-                            pos += j + 1;
-                        }
-                        None => {
-                            out.extend_from_slice(&data[pos..]);
-                            self.clear();
-                            return false;
-                        }
+            LineMode::StripAllCr => match memchr(b'\n', data) {
+                Some(i) => {
+                    let (a, lf) = (self.start, self.start + i);
+                    if self.has_cr(lf) {
+                        extend_without_cr(out, &self.buf[a..lf]);
+                    } else {
+                        out.extend_from_slice(&self.buf[a..lf]);
                     }
+                    self.consume(i + 1);
+                    true
                 }
+                None => {
+                    extend_without_cr(out, data);
+                    self.clear();
+                    false
+                }
+            },
+        }
+    }
+
+    /// True when `buf[start..until]` holds a CR. Scans from where the last scan stopped to
+    /// the next CR (or the end of the data), remembering where that is.
+    #[inline]
+    fn has_cr(&mut self, until: usize) -> bool {
+        let from = self.cr_hint.max(self.start);
+        if until <= from {
+            return false;
+        }
+        match memchr(b'\r', &self.buf[from..self.end]) {
+            Some(p) => {
+                self.cr_hint = from + p;
+                from + p < until
+            }
+            None => {
+                self.cr_hint = self.end;
+                false
             }
         }
     }
@@ -428,6 +462,71 @@ mod tests {
         assert!(rb.is_empty());
         assert_eq!(out, b"ab\nef");
         assert_eq!(rb.take_until(5, None, Some(&mut out)), (0, false));
+    }
+
+    #[test]
+    fn cr_memory_survives_compaction() {
+        let mut rb = filled(&[b"x\ny\rz"]);
+        let mut st = ScanState::default();
+        let mut out = Vec::new();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
+        assert_eq!(out, b"x");
+        // Forces the unread "y\rz" to the front of the storage.
+        let s = rb.spare(READ_CHUNK);
+        s[..2].copy_from_slice(b"w\n");
+        rb.commit(2);
+        out.clear();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
+        assert_eq!(out, b"yzw");
+    }
+
+    #[test]
+    fn lines_while_appending_with_compaction() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 200,
+            ..ProptestConfig::default()
+        });
+        let byte = prop::sample::select(vec![b'a', b'\r', b'\n']);
+        let strat = (
+            prop::collection::vec(byte, 0..300),
+            prop::collection::vec(1usize..50, 1..30),
+        );
+        runner
+            .run(&strat, |(input, cuts)| {
+                // Expected: every complete line with its CRs removed.
+                let mut want: Vec<Vec<u8>> = input
+                    .split(|&b| b == b'\n')
+                    .map(|l| l.iter().copied().filter(|&b| b != b'\r').collect())
+                    .collect();
+                want.pop();
+                let mut rb = ReadBuf::new();
+                let mut got = Vec::new();
+                let mut out = Vec::new();
+                let mut st = ScanState::default();
+                let mut rest = &input[..];
+                let mut cuts = cuts.into_iter();
+                loop {
+                    // Take one line only when the buffer holds a full one, so that unread
+                    // data stays behind and the next append has to compact.
+                    if rb.data().contains(&b'\n') {
+                        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
+                        got.push(std::mem::take(&mut out));
+                        continue;
+                    }
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let n = cuts.next().unwrap_or(rest.len()).min(rest.len());
+                    let s = rb.spare(READ_CHUNK);
+                    s[..n].copy_from_slice(&rest[..n]);
+                    rb.commit(n);
+                    rest = &rest[n..];
+                }
+                prop_assert_eq!(got, want);
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

@@ -33,6 +33,8 @@ use std::time::{Duration, Instant};
 /// Moonbridge writes collect in the write buffer until it holds this many bytes; then the
 /// stream pushes it out to the kernel (blocking waits push everything, non-blocking ones
 /// what the kernel takes). `flush`, `finish` and `close` push whatever is there.
+///
+/// cbindgen:ignore
 pub const WRITE_THRESHOLD: usize = 64 * 1024;
 
 /// What kind of socket a stream owns.
@@ -189,6 +191,9 @@ impl Source for SockSource<'_, '_> {
 }
 
 /// A buffered TCP or Unix stream socket.
+///
+/// Dropping a stream closes its descriptor without flushing: call [`close`](Self::close)
+/// (or `flush`) first to send what `write` buffered.
 pub struct Stream {
     /// `None` once closed, and after `finish` on a Unix stream (reads then see EOF).
     sock: Option<Socket>,

@@ -768,3 +768,141 @@ fn nonblocking_connect_that_succeeds() {
     std::io::Read::read_exact(&mut peer, &mut buf).unwrap();
     assert_eq!(&buf, b"early bird");
 }
+
+/// Throughput against plain read loops (run with
+/// `cargo test --release bench_ -- --ignored --nocapture`).
+mod bench {
+    use super::*;
+
+    const TOTAL: usize = 1 << 30;
+    const LINES: usize = 10_000_000;
+
+    fn line_block() -> Vec<u8> {
+        let mut block = Vec::new();
+        for i in 0..10_000 {
+            let mut line = format!("{i:08} ").into_bytes();
+            line.resize(79, b'x');
+            line.push(b'\n');
+            block.extend_from_slice(&line);
+        }
+        block
+    }
+
+    fn writer(mut peer: TcpStream, block: Vec<u8>, total: usize) -> thread::JoinHandle<()> {
+        thread::spawn(move || {
+            let mut left = total;
+            while left > 0 {
+                let n = left.min(block.len());
+                peer.write_all(&block[..n]).unwrap();
+                left -= n;
+            }
+        })
+    }
+
+    fn report(what: &str, base: Duration, ours: Duration) {
+        eprintln!(
+            "{what}: plain loop {:.3}s, stream {:.3}s, ratio {:.3}",
+            base.as_secs_f64(),
+            ours.as_secs_f64(),
+            base.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_counts_64k() {
+        let block = vec![b'q'; 1 << 20];
+        // Plain blocking read loop.
+        let (s, peer) = tcp_pair();
+        let mut plain: TcpStream = Socket::into(s.sock.unwrap_or_else(|| unreachable!()));
+        plain.set_nonblocking(false).unwrap();
+        let h = writer(peer, block.clone(), TOTAL);
+        let t = Instant::now();
+        let mut buf = vec![0u8; 65536];
+        let mut got = 0;
+        while got < TOTAL {
+            let n = plain.read(&mut buf).unwrap();
+            assert!(n > 0);
+            got += n;
+        }
+        let base = t.elapsed();
+        h.join().unwrap();
+        // The stream, 64 KiB counts.
+        let (mut s, peer) = tcp_pair();
+        let h = writer(peer, block, TOTAL);
+        let t = Instant::now();
+        let mut out = Vec::with_capacity(65536);
+        for _ in 0..TOTAL / 65536 {
+            out.clear();
+            s.receive(Pattern::Count(65536), &mut out).unwrap();
+        }
+        let ours = t.elapsed();
+        h.join().unwrap();
+        report("1 GiB in 64 KiB counts", base, ours);
+    }
+
+    fn plain_lines(block: &[u8], total: usize) -> Duration {
+        let (s, peer) = tcp_pair();
+        let mut plain: TcpStream = Socket::into(s.sock.unwrap_or_else(|| unreachable!()));
+        plain.set_nonblocking(false).unwrap();
+        let h = writer(peer, block.to_vec(), total);
+        let t = Instant::now();
+        let mut buf = vec![0u8; 65536];
+        let (mut start, mut end, mut lines) = (0, 0, 0);
+        let mut line = Vec::with_capacity(256);
+        let mut sum = 0usize;
+        while lines < LINES {
+            match memchr::memchr(b'\n', &buf[start..end]) {
+                Some(i) => {
+                    line.clear();
+                    line.extend_from_slice(&buf[start..start + i]);
+                    sum += line.len();
+                    start += i + 1;
+                    lines += 1;
+                }
+                None => {
+                    buf.copy_within(start..end, 0);
+                    end -= start;
+                    start = 0;
+                    let n = plain.read(&mut buf[end..]).unwrap();
+                    assert!(n > 0);
+                    end += n;
+                }
+            }
+        }
+        let base = t.elapsed();
+        h.join().unwrap();
+        assert_eq!(sum, LINES * 79);
+        base
+    }
+
+    fn stream_lines(block: &[u8], total: usize) -> Duration {
+        let (mut s, peer) = tcp_pair();
+        let h = writer(peer, block.to_vec(), total);
+        let t = Instant::now();
+        let mut out = Vec::with_capacity(256);
+        let mut sum = 0usize;
+        for _ in 0..LINES {
+            out.clear();
+            s.receive(Pattern::Line(LineMode::StripAllCr), &mut out)
+                .unwrap();
+            sum += out.len();
+        }
+        let ours = t.elapsed();
+        h.join().unwrap();
+        assert_eq!(sum, LINES * 79);
+        ours
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_lines_80() {
+        let block = line_block();
+        let total = LINES * 80;
+        for _ in 0..2 {
+            let ours = stream_lines(&block, total);
+            let base = plain_lines(&block, total);
+            report("10M 80-byte lines", base, ours);
+        }
+    }
+}
