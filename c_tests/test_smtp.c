@@ -79,8 +79,9 @@ int main(void) {
     int port = env_port("SOCKIT_SMTP_PORT");
     test_tp_errors();
     if (!port) {
-        fprintf(stderr, "SOCKIT_SMTP_PORT not set: run scripts/test-proto.sh\n");
-        check_failed++;
+        /* c_tests/run.sh runs every C test without servers; scripts/test-proto.sh runs
+         * this one again with them. */
+        printf("SOCKIT_SMTP_PORT is not set: server tests skipped (scripts/test-proto.sh runs them)\n");
         return check_done();
     }
     test_tp(port);

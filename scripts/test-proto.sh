@@ -74,13 +74,22 @@ else
 fi
 
 echo "== C protocol tests"
-cc_flags="-std=c11 -Wall -Wextra -Werror -g -Iinclude -Ic_tests"
-lib_dir="target/release"
+cc_flags="-Wall -Wextra -Werror -g -O1 -Iinclude -Ic_tests -pthread"
+# The library under the names programs link and load (the SONAME is libsockit.so.MAJOR):
+# SOCKIT_LIBDIR when the test frame made it, else links made here.
+lib_dir=${SOCKIT_LIBDIR:-}
+if [ -z "$lib_dir" ] || [ ! -e "$lib_dir/libsockit.so" ]; then
+    major=$(sed -n 's/^version *= *"\([0-9]*\)\..*/\1/p' Cargo.toml | head -n 1)
+    lib_dir="$work/lib"
+    mkdir -p "$lib_dir"
+    ln -sf "$PWD/target/release/libsockit.so" "$lib_dir/libsockit.so"
+    ln -sf "$PWD/target/release/libsockit.so" "$lib_dir/libsockit.so.$major"
+fi
 for name in http ftp smtp; do
     src="c_tests/test_$name.c"
     [ -f "$src" ] || continue
     bin="$work/test_$name"
-    if ! cc $cc_flags -o "$bin" "$src" -L"$lib_dir" -lsockit -Wl,-rpath,"$PWD/$lib_dir"; then
+    if ! cc $cc_flags -o "$bin" "$src" -L"$lib_dir" -lsockit -Wl,-rpath,"$lib_dir"; then
         echo "$src: does not compile"
         add 0 1
         continue
