@@ -71,6 +71,26 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
+ * LuaSocket's `ltn12.BLOCKSIZE`: the default chunk size of pumps and reading sources.
+ */
+#define BLOCKSIZE 2048
+
+/**
+ * Longest chunk-size line (with extensions) the decoder accepts.
+ */
+#define MAX_SIZE_LINE 4096
+
+/**
+ * Largest trailer section the decoder accepts.
+ */
+#define MAX_TRAILERS (64 * 1024)
+
+/**
+ * The default line length, `mime.wrap`'s 76.
+ */
+#define DEFAULT_LENGTH 76
+
+/**
  * LuaSocket's default listen backlog for `socket.bind`.
  */
 #define DEFAULT_BACKLOG 32
