@@ -7,10 +7,11 @@
 //! configured to, and fail with `Timeout` when they may wait no longer.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::timeout::Timeout;
+use crate::io::timeout::{Deadline, Timeout};
 use crate::net::addr::Family;
 use crate::net::socket::{Address, Socket};
 use crate::net::tcp;
+use crate::sys::poll::{wait_fd, POLLIN};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,13 @@ pub trait Transport {
 
     /// Sends all of `data` (waiting as configured).
     fn send_all(&mut self, data: &[u8]) -> Result<()>;
+
+    /// Waits at most `d` for input (buffered input counts): whether some is there. The
+    /// default says yes at once (in-memory transports always have their input).
+    fn wait_readable(&mut self, d: Duration) -> Result<bool> {
+        let _ = d;
+        Ok(true)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
@@ -43,6 +51,9 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn send_all(&mut self, data: &[u8]) -> Result<()> {
         (**self).send_all(data)
     }
+    fn wait_readable(&mut self, d: Duration) -> Result<bool> {
+        (**self).wait_readable(d)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -57,6 +68,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn send_all(&mut self, data: &[u8]) -> Result<()> {
         (**self).send_all(data)
+    }
+    fn wait_readable(&mut self, d: Duration) -> Result<bool> {
+        (**self).wait_readable(d)
     }
 }
 
@@ -202,10 +216,7 @@ impl TcpConn {
             events: libc::POLLIN,
             revents: 0,
         }];
-        match crate::sys::poll::poll(&mut p, &crate::io::timeout::Deadline::now()) {
-            Ok(0) => false,
-            _ => true,
-        }
+        !matches!(crate::sys::poll::poll(&mut p, &Deadline::now()), Ok(0))
     }
 
     /// Closes the connection (idempotent).
@@ -262,6 +273,22 @@ impl Transport for TcpConn {
     fn send_all(&mut self, data: &[u8]) -> Result<()> {
         self.apply_timeout();
         self.sock.stream()?.send(data).1
+    }
+
+    fn wait_readable(&mut self, d: Duration) -> Result<bool> {
+        let stream = self.sock.stream()?;
+        if !stream.buffered().is_empty() {
+            return Ok(true);
+        }
+        let Some(fd) = stream.fd() else {
+            return Err(Error::new(ErrorKind::Closed, "closed"));
+        };
+        let dl = Deadline::after_secs(d.as_secs_f64());
+        match wait_fd(fd, POLLIN, &dl) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind == ErrorKind::Timeout => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -481,7 +508,7 @@ mod tcp_tests {
 
     #[test]
     fn stale_detection() {
-        let (port, h) = serve(|s| drop(s));
+        let (port, h) = serve(drop);
         let mut conn = TcpConn::connect("127.0.0.1", port, timeout(5.0)).unwrap();
         h.join().unwrap();
         let start = Instant::now();

@@ -6,3 +6,22 @@ pub mod conn;
 pub mod headers;
 pub mod http;
 pub mod tp;
+
+/// Base64 of `data` (for Basic and SASL PLAIN/LOGIN credentials).
+pub(crate) fn base64(data: &[u8]) -> String {
+    let mut enc = crate::mime::base64::Base64Encoder::new();
+    let mut out = Vec::with_capacity(data.len() / 3 * 4 + 4);
+    enc.feed(data, &mut out);
+    enc.finish(&mut out);
+    String::from_utf8(out).expect("base64 is ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"diego:nehab"), "ZGllZ286bmVoYWI=");
+        assert_eq!(super::base64(b"\0user\0pass"), "AHVzZXIAcGFzcw==");
+    }
+}

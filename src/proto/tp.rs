@@ -64,7 +64,7 @@ pub fn code_matches(code: u16, expect: &str) -> bool {
         b'0' + (code % 10) as u8,
     ];
     expect
-        .split(|c| c == ' ' || c == ',' || c == '|')
+        .split([' ', ',', '|'])
         .filter(|p| !p.is_empty())
         .any(|p| {
             p.len() <= 3
@@ -77,10 +77,7 @@ pub fn code_matches(code: u16, expect: &str) -> bool {
 /// Checks that `expect` is a valid code pattern list (see [`code_matches`]).
 pub fn check_pattern(expect: &str) -> Result<()> {
     let mut any = false;
-    for p in expect
-        .split(|c| c == ' ' || c == ',' || c == '|')
-        .filter(|p| !p.is_empty())
-    {
+    for p in expect.split([' ', ',', '|']).filter(|p| !p.is_empty()) {
         if p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             return Err(Error::invalid(format!(
                 "reply code pattern '{p}' is not three digits or dots"

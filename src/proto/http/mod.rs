@@ -2,4 +2,9 @@
 //! shared by the client and the symmetric socket.
 
 pub mod body;
+pub mod client;
+#[cfg(test)]
+mod client_tests;
 pub mod head;
+pub mod pool;
+pub mod target;
