@@ -6,6 +6,8 @@ pub mod boundary;
 pub mod buffer;
 pub mod dns;
 pub mod handle;
+pub mod ltn12;
+pub mod mime;
 pub mod options;
 pub mod select;
 pub mod socket;
@@ -13,6 +15,7 @@ pub mod status;
 pub mod time;
 pub mod tp;
 pub mod udp;
+pub mod url;
 
 #[cfg(test)]
 mod header_drift {

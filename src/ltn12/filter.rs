@@ -2,11 +2,13 @@
 //! The MIME filters live in `crate::mime`, the HTTP chunked coding in `chunked`.
 
 use super::Filter;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// LTN12's filter chain: each filter's output is the next one's input. At the end each
 /// filter in turn gets the held-back output of the one before it, then its own end.
-/// Intermediate buffers are kept and reused. An empty chain passes chunks through.
+/// Intermediate buffers are kept and reused. An empty chain passes chunks through. When a
+/// stage fails, the output it made before failing still goes through the later stages,
+/// then the error is returned.
 pub struct ChainFilter<F> {
     filters: Vec<F>,
     scratch: Vec<Vec<u8>>,
@@ -30,21 +32,30 @@ impl<F: Filter> Filter for ChainFilter<F> {
             out.extend_from_slice(chunk);
             return Ok(());
         }
+        let mut first_err: Option<Error> = None;
         for i in 0..n {
             let (done, rest) = self.scratch.split_at_mut(i);
             let input: &[u8] = if i == 0 { chunk } else { &done[i - 1] };
             if i > 0 && input.is_empty() {
                 // Nothing came out of the stage before: nothing to pass on.
-                return Ok(());
+                break;
             }
-            if i == n - 1 {
-                return self.filters[i].put(input, out);
+            let output: &mut Vec<u8> = if i == n - 1 {
+                out
+            } else {
+                let o = &mut rest[0];
+                o.clear();
+                o
+            };
+            if let Err(e) = self.filters[i].put(input, output) {
+                if first_err.is_some() {
+                    break;
+                }
+                // The output made before the error still goes through the later stages.
+                first_err = Some(e);
             }
-            let output = &mut rest[0];
-            output.clear();
-            self.filters[i].put(input, output)?;
         }
-        Ok(())
+        first_err.map_or(Ok(()), Err)
     }
 
     fn end(&mut self, out: &mut Vec<u8>) -> Result<()> {
@@ -142,6 +153,16 @@ mod tests {
         let mut c = ChainFilter::new(vec![lag(), double(), lag()]);
         // lag: "ab" then "$" at the end; double: "aabb$$"; lag: "aabb$$$".
         assert_eq!(run_split(&mut c, b"ab", &[1]), b"aabb$$$");
+    }
+
+    #[test]
+    fn output_before_a_stage_error_goes_through_later_stages() {
+        use crate::ltn12::chunked::ChunkedDecoder;
+        let mut c = ChainFilter::new(vec![Box::new(ChunkedDecoder::new()) as BoxFilter, double()]);
+        let mut out = Vec::new();
+        let e = c.put(b"2\r\nab\r\nzz\r\n", &mut out).unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::Protocol);
+        assert_eq!(out, b"aabb");
     }
 
     proptest! {

@@ -113,8 +113,8 @@ impl Sink for ErrorSink {
 }
 
 /// LTN12's chained sink: chunks pass through a filter before reaching the sink. Empty
-/// filter outputs are not passed on. At the end the filter's held-back output is put
-/// before the sink is ended. When the source fails, the filter is not ended (its input
+/// filter outputs are not passed on; output a filter made before failing is. At the end
+/// the filter's held-back output is put before the sink is ended. When the source fails, the filter is not ended (its input
 /// is incomplete; ending it could, for example, write a chunked body's last chunk): the
 /// error goes straight to the sink, and everything filtered before it has been delivered.
 pub struct ChainSink<F, K> {
@@ -142,11 +142,14 @@ impl<F: Filter, K: Sink> ChainSink<F, K> {
 impl<F: Filter, K: Sink> Sink for ChainSink<F, K> {
     fn put(&mut self, chunk: &[u8]) -> Result<()> {
         self.buf.clear();
-        self.filter.put(chunk, &mut self.buf)?;
-        if self.buf.is_empty() {
-            return Ok(());
+        let r = self.filter.put(chunk, &mut self.buf);
+        if !self.buf.is_empty() {
+            // Output made before a filter error is delivered too.
+            let delivered = self.sink.put(&self.buf);
+            r.as_ref().map_err(Clone::clone)?;
+            return delivered;
         }
-        self.sink.put(&self.buf)
+        r
     }
 
     fn end(&mut self) -> Result<()> {

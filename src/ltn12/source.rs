@@ -270,7 +270,8 @@ impl<S: Source> Source for CatSource<S> {
 
 /// LTN12's chained source: the chunks of a source passed through a filter. Empty filter
 /// outputs are skipped (the source pulls again), so every chunk it returns is non-empty.
-/// A source or filter error is returned and then repeated without pulling again.
+/// A source or filter error is returned and then repeated without pulling again; output
+/// the filter made before failing is returned first, as a chunk.
 pub struct ChainSource<S, F> {
     src: S,
     filter: F,
@@ -316,7 +317,14 @@ impl<S: Source, F: Filter> Source for ChainSource<S, F> {
                 Err(e) => Err(e),
             };
             match step {
-                Err(e) => return Err(self.fail(e)),
+                Err(e) => {
+                    let e = self.fail(e);
+                    // Output the filter made before failing is delivered first.
+                    if !self.out.is_empty() {
+                        return Ok(Some(&self.out));
+                    }
+                    return Err(e);
+                }
                 Ok(more) => {
                     if !more {
                         self.state = ChainState::Ended;
@@ -528,6 +536,16 @@ mod tests {
         assert_eq!(s.pull(100).unwrap_err().msg, "bad chunk");
         drop(s);
         assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn chain_source_delivers_output_made_before_a_filter_error() {
+        use crate::ltn12::chunked::ChunkedDecoder;
+        let src = StringSource::new(b"3\r\nabc\r\nzz\r\n".to_vec());
+        let mut s = ChainSource::new(src, ChunkedDecoder::new());
+        assert_eq!(s.pull(2048).unwrap(), Some(&b"abc"[..]));
+        assert_eq!(s.pull(2048).unwrap_err().kind, ErrorKind::Protocol);
+        assert_eq!(s.pull(2048).unwrap_err().kind, ErrorKind::Protocol);
     }
 
     #[test]
