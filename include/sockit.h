@@ -332,6 +332,26 @@ typedef struct sockit_filter sockit_filter;
 typedef struct sockit_hostinfo sockit_hostinfo;
 
 /**
+ * An HTTP client: keeps idle keep-alive connections per origin (at most 8, each for at
+ * most 60 s) and reuses them. Owned by the caller; `sockit_http_free` closes them.
+ * Requests on one client are serialised.
+ */
+typedef struct sockit_http sockit_http;
+
+/**
+ * An HTTP request: method, URL, headers, body and options. Reusable for several
+ * performs, except that a body source is consumed by the first. Owned by the caller.
+ */
+typedef struct sockit_http_request sockit_http_request;
+
+/**
+ * An HTTP response: status, headers, trailers, final URL, and the body when
+ * `sockit_http_perform` had no sink. Filled by each perform (even a failed one: then it
+ * holds what did arrive). Owned by the caller.
+ */
+typedef struct sockit_http_response sockit_http_response;
+
+/**
  * A reusable set of sockets and descriptors to wait on, each with the events of interest
  * (Moonbridge's `poll`, LuaSocket's `select`, without a size limit). Owned by the
  * caller: create with `sockit_pollset_new`, release with `sockit_pollset_free`. The set
@@ -697,6 +717,278 @@ sockit_status sockit_dns_getnameinfo(const char *host,
                                      const char *service,
                                      sockit_hostinfo **names,
                                      sockit_buffer *service_out);
+
+/**
+ * A new client with an empty connection pool, in `*out` (owned by the caller).
+ * Never blocks.
+ */
+sockit_status sockit_http_new(sockit_http **out);
+
+/**
+ * Sets how many idle connections the client keeps (0 = none: every connection closes
+ * after its request) and for how many seconds at most. Never blocks.
+ */
+sockit_status sockit_http_set_pool(sockit_http *client, int max_idle, double max_idle_secs);
+
+/**
+ * The number of idle connections the client holds now. Never blocks.
+ */
+sockit_status sockit_http_idle_count(sockit_http *client, size_t *count);
+
+/**
+ * Closes every idle connection of the client. Never blocks.
+ */
+sockit_status sockit_http_close_idle(sockit_http *client);
+
+/**
+ * Closes the client's connections and releases it. NULL or freed: ignored.
+ */
+void sockit_http_free(sockit_http *client);
+
+/**
+ * Performs `req`: connects (or reuses a pooled connection of `client`), sends, follows
+ * redirects as the request allows, and delivers the final response's body to `sink`
+ * (borrowed, not consumed: it gets the chunks, then its end; or the error) or, when
+ * `sink` is NULL, into `resp`'s body. `resp` (required) is cleared and filled, also on
+ * failure with what did arrive. `client` may be NULL: a one-off client, no reuse.
+ *
+ * Blocks until the response body has been received, within the request's timeouts.
+ * Returns `SOCKIT_OK` for any complete response, whatever its status code. Errors:
+ * `SOCKIT_INVALID` (bad URL, or a header, method or body the request cannot send),
+ * `SOCKIT_UNSUPPORTED` ("https://" and other schemes), resolver and connect errors,
+ * `SOCKIT_TIMEOUT`, `SOCKIT_CLOSED` (the server went away: the body received so far was
+ * delivered), `SOCKIT_PROTOCOL` (malformed response, header limits, bad chunk, redirect
+ * loop, too many redirects), or a sink's error.
+ */
+sockit_status sockit_http_perform(sockit_http *client,
+                                  sockit_http_request *req,
+                                  sockit_sink *sink,
+                                  sockit_http_response *resp);
+
+/**
+ * LuaSocket 3's simple form `http.request(url [, body])`: GET `url`, or POST `body`
+ * (with Content-Type application/x-www-form-urlencoded) when `body` is not NULL (even
+ * with `len` 0). The body comes back in `out_body` (cleared first), the status code in
+ * `*code` (optional). `client` may be NULL. Blocks like `sockit_http_perform`; the
+ * status code is not an error.
+ */
+sockit_status sockit_http_simple(sockit_http *client,
+                                 const char *url,
+                                 const uint8_t *body,
+                                 size_t len,
+                                 sockit_buffer *out_body,
+                                 int *code);
+
+/**
+ * A new request for `method` ("GET", "POST", ...; a token) and `url`
+ * ("http://[user:password@]host[:port]/path", "http://" optional), in `*out` (owned by
+ * the caller). Defaults: follow up to 5 redirects, 60 s per wait, keep-alive, no body.
+ * The URL is checked when performed. Never blocks.
+ */
+sockit_status sockit_http_request_new(const char *method,
+                                      const char *url,
+                                      sockit_http_request **out);
+
+/**
+ * Releases a request (and a body source it still holds). NULL or freed: ignored.
+ */
+void sockit_http_request_free(sockit_http_request *req);
+
+/**
+ * Changes the method (a token; CR, LF, NUL, spaces refused). Never blocks.
+ */
+sockit_status sockit_http_request_set_method(sockit_http_request *req, const char *method);
+
+/**
+ * Changes the URL. Never blocks.
+ */
+sockit_status sockit_http_request_set_url(sockit_http_request *req, const char *url);
+
+/**
+ * Appends a header field (repeats allowed, order kept; the name goes out in canonical
+ * spelling when the canonic table has it). `SOCKIT_INVALID` when the name is not a token
+ * or the value has CR, LF or NUL. Host, User-Agent and Authorization replace the
+ * client's own; Content-Length and Transfer-Encoding: chunked direct the body framing.
+ * Never blocks.
+ */
+sockit_status sockit_http_request_add_header(sockit_http_request *req,
+                                             const char *name,
+                                             const char *value);
+
+/**
+ * Sets a header field, replacing every field of that name (any case); a NULL `value`
+ * removes them. Checks as `sockit_http_request_add_header`. Never blocks.
+ */
+sockit_status sockit_http_request_set_header(sockit_http_request *req,
+                                             const char *name,
+                                             const char *value);
+
+/**
+ * The body: a copy of `len` bytes at `data` (sent with Content-Length). Replaces any
+ * earlier body. Never blocks.
+ */
+sockit_status sockit_http_request_set_body(sockit_http_request *req,
+                                           const uint8_t *data,
+                                           size_t len);
+
+/**
+ * The body from a source, which this call takes over (even when it fails: do not use
+ * or free `src` afterwards). The body is sent with Content-Length when `size` is not
+ * negative or the source knows its size (a 1.3b send callback does), else chunked. The
+ * source is read once, by the next perform. Never blocks.
+ */
+sockit_status sockit_http_request_set_body_source(sockit_http_request *req,
+                                                  sockit_source *src,
+                                                  int64_t size);
+
+/**
+ * No body. Never blocks.
+ */
+sockit_status sockit_http_request_clear_body(sockit_http_request *req);
+
+/**
+ * Whether to follow redirects (`follow` non-zero; LuaSocket's `redirect`, the opposite
+ * of 1.3b's `stay`) and at most how many (`max_redirects` >= 0). Never blocks.
+ */
+sockit_status sockit_http_request_set_redirect(sockit_http_request *req,
+                                               int follow,
+                                               int max_redirects);
+
+/**
+ * Sends the request through an HTTP proxy "http://[user:password@]host[:port]" (the
+ * credentials become Proxy-Authorization); NULL for none. Never blocks.
+ */
+sockit_status sockit_http_request_set_proxy(sockit_http_request *req, const char *proxy);
+
+/**
+ * Basic credentials (sent to the URL's origin only, never after a redirect to another
+ * one); a NULL `user` goes back to the URL's userinfo. A NULL `password` is empty.
+ * Never blocks.
+ */
+sockit_status sockit_http_request_set_auth(sockit_http_request *req,
+                                           const char *user,
+                                           const char *password);
+
+/**
+ * Timeouts in seconds (negative = none): `block` bounds each wait (connect included),
+ * `total` the whole perform, redirects included. Default: 60 s per wait. Never blocks.
+ */
+sockit_status sockit_http_request_set_timeout(sockit_http_request *req, double block, double total);
+
+/**
+ * Whether a request with a body asks "Expect: 100-continue" first and waits (up to 1 s)
+ * for the server's go-ahead. Default off. Never blocks.
+ */
+sockit_status sockit_http_request_set_expect_continue(sockit_http_request *req, int on);
+
+/**
+ * Whether the connection may be kept for reuse (default on; off sends "Connection:
+ * close"). Never blocks.
+ */
+sockit_status sockit_http_request_set_keep_alive(sockit_http_request *req, int on);
+
+/**
+ * Limits on a response head: at most `max_head_bytes` bytes (default 65536) and
+ * `max_headers` fields (default 100); both at least 1. Never blocks.
+ */
+sockit_status sockit_http_request_set_limits(sockit_http_request *req,
+                                             size_t max_head_bytes,
+                                             size_t max_headers);
+
+/**
+ * A new, empty response in `*out` (owned by the caller). Never blocks.
+ */
+sockit_status sockit_http_response_new(sockit_http_response **out);
+
+/**
+ * Releases a response. NULL or freed: ignored.
+ */
+void sockit_http_response_free(sockit_http_response *resp);
+
+/**
+ * The status code (0 when no status line arrived). Returns 0 for a NULL or freed
+ * response. Never blocks.
+ */
+int sockit_http_response_code(sockit_http_response *resp);
+
+/**
+ * The status line as received ("HTTP/1.1 200 OK") into `line`, the reason phrase into
+ * `reason` (both optional, text). Never blocks.
+ */
+sockit_status sockit_http_response_status(sockit_http_response *resp,
+                                          sockit_buffer *line,
+                                          sockit_buffer *reason);
+
+/**
+ * Facts about the exchange: body bytes received (delivered to the sink or collected),
+ * redirects followed, and whether the last connection came from the pool (each
+ * optional). Never blocks.
+ */
+sockit_status sockit_http_response_info(sockit_http_response *resp,
+                                        uint64_t *received,
+                                        int *redirects,
+                                        int *reused);
+
+/**
+ * The URL of the last request made (after redirects) into `url` (text). Never blocks.
+ */
+sockit_status sockit_http_response_url(sockit_http_response *resp, sockit_buffer *url);
+
+/**
+ * The body collected by a perform without sink, copied into `body` (cleared first).
+ * Never blocks.
+ */
+sockit_status sockit_http_response_body(sockit_http_response *resp, sockit_buffer *body);
+
+/**
+ * The number of header fields (`trailers` zero) or trailer fields (non-zero) into
+ * `*count`. Never blocks.
+ */
+sockit_status sockit_http_response_field_count(sockit_http_response *resp,
+                                               int trailers,
+                                               size_t *count);
+
+/**
+ * Header (or trailer) field number `index` (from 0, in the order received): its name,
+ * lower-cased, into `name` and its value into `value` (both optional, text).
+ * `SOCKIT_INVALID` when `index` is out of range. Never blocks.
+ */
+sockit_status sockit_http_response_field_at(sockit_http_response *resp,
+                                            int trailers,
+                                            size_t index,
+                                            sockit_buffer *name,
+                                            sockit_buffer *value);
+
+/**
+ * The value of header (or trailer) field `name` (any case) into `value` (text); repeated
+ * fields are joined with ", " (LuaSocket's table of headers). `*found` (optional) tells
+ * whether there was one; when not, `value` is emptied and `SOCKIT_OK` returned. Never
+ * blocks.
+ */
+sockit_status sockit_http_response_field(sockit_http_response *resp,
+                                         int trailers,
+                                         const char *name,
+                                         sockit_buffer *value,
+                                         int *found);
+
+/**
+ * The canonical spelling of header name `name` (LuaSocket's `socket.headers.canonic`,
+ * looked up in any case) into `out` (text): "content-type" gives "Content-Type". A name
+ * outside the table is copied unchanged; `*found` (optional) tells which. Never blocks.
+ */
+sockit_status sockit_headers_canonic(const char *name, sockit_buffer *out, int *found);
+
+/**
+ * The number of names in the canonic table. Never blocks.
+ */
+size_t sockit_headers_canonic_count(void);
+
+/**
+ * Name number `index` of the canonic table (sorted by lower-case name) into `out`
+ * (text); `SOCKIT_INVALID` when `index` is out of range. Lower-case it for the key of
+ * LuaSocket's table. Never blocks.
+ */
+sockit_status sockit_headers_canonic_at(size_t index, sockit_buffer *out);
 
 /**
  * Gives the error of the callback now running its message: a callback stage that is

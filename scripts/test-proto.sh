@@ -102,7 +102,7 @@ for name in http ftp smtp; do
         log="$work/test_$name.$how.log"
         if [ "$how" = valgrind ]; then
             timeout 600 valgrind -q --error-exitcode=99 --leak-check=full \
-                --errors-for-leak-kinds=definite "$bin" >"$log" 2>&1
+                --errors-for-leak-kinds=definite --show-leak-kinds=definite "$bin" >"$log" 2>&1
         else
             timeout 300 "$bin" >"$log" 2>&1
         fi

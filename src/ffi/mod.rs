@@ -6,6 +6,7 @@ pub mod boundary;
 pub mod buffer;
 pub mod dns;
 pub mod handle;
+pub mod http;
 pub mod ltn12;
 pub mod mime;
 pub mod options;

@@ -655,7 +655,7 @@ fn send_and_read_head<T: Transport>(
                 Ok(h) if (100..200).contains(&h.code) && h.code != 101 => {}
                 Ok(h) => early = Some(h),
                 Err(e) => {
-                    let retry = dead(&e) && e.msg == "closed";
+                    let retry = dead(&e) && conn.buffered().is_empty();
                     return Err(Failed { err: e, retry });
                 }
             },
@@ -679,7 +679,7 @@ fn send_and_read_head<T: Transport>(
             Ok(h) if (100..200).contains(&h.code) && h.code != 101 => continue,
             Ok(h) => return Ok((h, true)),
             Err(e) => {
-                let retry = dead(&e) && e.msg == "closed";
+                let retry = dead(&e) && conn.buffered().is_empty();
                 return Err(Failed { err: e, retry });
             }
         }
