@@ -3,6 +3,7 @@
 //! and move bodies through LTN12 sources and sinks.
 
 pub mod conn;
+pub mod ftp;
 pub mod headers;
 pub mod http;
 pub mod tp;

@@ -127,6 +127,11 @@ impl<T: Transport> Tp<T> {
         &mut self.io
     }
 
+    /// The transport, shared.
+    pub fn io_ref(&self) -> &T {
+        &self.io
+    }
+
     pub fn into_inner(self) -> T {
         self.io
     }
