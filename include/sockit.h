@@ -23,6 +23,17 @@
 #include <stdbool.h>
 
 /**
+ * Flag: active mode (the server connects back: EPRT, then PORT) instead of passive.
+ */
+#define SOCKIT_FTP_ACTIVE 1
+
+/**
+ * Flag: in passive mode, connect to the address a PASV reply names rather than to the
+ * control connection's peer (unsafe with untrusted servers; off by default).
+ */
+#define SOCKIT_FTP_TRUST_PASV 2
+
+/**
  * Readable: data (or a connection, for a listening socket) is waiting, or buffered input
  * makes a read return at once.
  */
@@ -109,6 +120,11 @@
  * The longest path a Unix socket address holds (sun_path less its NUL).
  */
 #define MAX_PATH 107
+
+/**
+ * The FTP port.
+ */
+#define FTP_PORT 21
 
 /**
  * The longest chunk-size line accepted (size, extensions, line end).
@@ -316,6 +332,13 @@ typedef struct sockit_buffer sockit_buffer;
  * with `sockit_filter_free`.
  */
 typedef struct sockit_filter sockit_filter;
+
+/**
+ * An FTP session (a control connection). Owned by the caller: `sockit_ftp_quit` says
+ * goodbye and closes it, `sockit_ftp_free` releases it (closing it if needed). Calls on
+ * one session are serialised.
+ */
+typedef struct sockit_ftp sockit_ftp;
 
 /**
  * What the resolver said about a host (LuaSocket's resolver table): a name, a list of
@@ -717,6 +740,136 @@ sockit_status sockit_dns_getnameinfo(const char *host,
                                      const char *service,
                                      sockit_hostinfo **names,
                                      sockit_buffer *service_out);
+
+/**
+ * Downloads `url` ("ftp://[user[:password]@]host[:port]/path[;type=a|i]", "ftp://"
+ * optional; anonymous login without user; a path ending in "/" gives the directory
+ * listing). `type` "a" (ASCII, the default; line ends become LF), "i" or "b" (binary),
+ * or NULL for the URL's. `flags`: `SOCKIT_FTP_ACTIVE`, `SOCKIT_FTP_TRUST_PASV`.
+ * `timeout` bounds each wait in seconds (negative = none). The data goes to `sink`
+ * (borrowed; chunks, then its end, or the error) or, when `sink` is NULL, into `out`
+ * (cleared first; kept partial on failure). `*received` (optional): bytes received.
+ * Blocks until done. Errors carry the server's reply ("550 ...") as message, with
+ * `SOCKIT_PROTOCOL`.
+ */
+sockit_status sockit_ftp_get(const char *url,
+                             const char *type_,
+                             int flags,
+                             double timeout,
+                             sockit_sink *sink,
+                             sockit_buffer *out,
+                             uint64_t *received);
+
+/**
+ * Uploads the `len` bytes at `data` to `url` (STOR); arguments as `sockit_ftp_get`.
+ * ASCII (the default) sends line ends as CRLF. Blocks until the server confirmed.
+ */
+sockit_status sockit_ftp_put(const char *url,
+                             const char *type_,
+                             int flags,
+                             double timeout,
+                             const uint8_t *data,
+                             size_t len);
+
+/**
+ * Uploads what `src` produces to `url` (STOR). TAKES `src` (even on failure). Arguments
+ * as `sockit_ftp_get`; `*sent` (optional): bytes sent. Blocks until done.
+ */
+sockit_status sockit_ftp_put_source(const char *url,
+                                    const char *type_,
+                                    int flags,
+                                    double timeout,
+                                    sockit_source *src,
+                                    uint64_t *sent);
+
+/**
+ * Connects to the FTP server at `host`:`port` and reads its greeting (into `greeting`,
+ * optional). `timeout` bounds each wait, in seconds (negative = none). The session is
+ * in `*out`, owned by the caller; log in next. Blocks while connecting.
+ */
+sockit_status sockit_ftp_open(const char *host,
+                              int port,
+                              double timeout,
+                              sockit_buffer *greeting,
+                              sockit_ftp **out);
+
+/**
+ * Logs in: USER, then PASS when the server asks. A NULL `user` is "anonymous" (with
+ * password "anonymous@" unless one is given). Blocks for the replies.
+ */
+sockit_status sockit_ftp_login(sockit_ftp *ftp, const char *user, const char *password);
+
+/**
+ * Sets the data connection flags (`SOCKIT_FTP_ACTIVE`, `SOCKIT_FTP_TRUST_PASV`) and the
+ * timeout of each wait in seconds (negative = none). Never blocks.
+ */
+sockit_status sockit_ftp_set_options(sockit_ftp *ftp, int flags, double timeout);
+
+/**
+ * TYPE: "a" (ASCII), "i" or "b" (binary). Blocks for the reply.
+ */
+sockit_status sockit_ftp_type(sockit_ftp *ftp, const char *type_);
+
+/**
+ * CWD `dir`. Blocks for the reply.
+ */
+sockit_status sockit_ftp_cwd(sockit_ftp *ftp, const char *dir);
+
+/**
+ * Sends any command (`verb` upper-cased, `arg` optional; CR, LF or NUL refused) and
+ * reads the reply, checked against `expect` (patterns such as "2..", "250", "2.. 3..";
+ * NULL accepts any). Code and reply text (lines joined with "\n") go to `*code` and
+ * `reply` (optional) even when the reply does not match, which gives
+ * `SOCKIT_PROTOCOL` with the reply as message. Blocks for the reply. For commands that
+ * open a data connection use `sockit_ftp_retrieve` / `sockit_ftp_store`.
+ */
+sockit_status sockit_ftp_command(sockit_ftp *ftp,
+                                 const char *verb,
+                                 const char *arg,
+                                 const char *expect,
+                                 int *code,
+                                 sockit_buffer *reply);
+
+/**
+ * Runs a data command that brings data (`verb` "RETR", "LIST", "NLST", ... with `arg`
+ * optional) over a new data connection (as the session's flags say). With `ascii`
+ * non-zero CRLF line ends become LF. The data goes to `sink` (borrowed: chunks, then its
+ * end, or the error) or, when `sink` is NULL, into `out` (cleared first). `*received`
+ * (optional): bytes received. Blocks until the server confirmed the transfer.
+ */
+sockit_status sockit_ftp_retrieve(sockit_ftp *ftp,
+                                  const char *verb,
+                                  const char *arg,
+                                  int ascii,
+                                  sockit_sink *sink,
+                                  sockit_buffer *out,
+                                  uint64_t *received);
+
+/**
+ * Runs a data command that sends data (`verb` "STOR", "APPE", ... with `arg`): the `len`
+ * bytes at `data`, or, when `src` is not NULL, what `src` produces (TAKEN, even on
+ * failure; `data` is then ignored). With `ascii` non-zero line ends go out as CRLF.
+ * `*sent` (optional): bytes sent. Blocks until the server confirmed the transfer.
+ */
+sockit_status sockit_ftp_store(sockit_ftp *ftp,
+                               const char *verb,
+                               const char *arg,
+                               int ascii,
+                               const uint8_t *data,
+                               size_t len,
+                               sockit_source *src,
+                               uint64_t *sent);
+
+/**
+ * QUIT and close (idempotent; the handle stays valid until freed). Blocks briefly for
+ * the goodbye.
+ */
+sockit_status sockit_ftp_quit(sockit_ftp *ftp);
+
+/**
+ * Closes (without QUIT) and releases a session. NULL or freed: ignored.
+ */
+void sockit_ftp_free(sockit_ftp *ftp);
 
 /**
  * A new client with an empty connection pool, in `*out` (owned by the caller).

@@ -108,7 +108,7 @@ for name in http ftp smtp; do
         fi
         rc=$?
         summary=$(grep -E ': [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
-        echo "$how $summary (exit $rc)"
+        echo "$how test_$name: ${summary#*: } (exit $rc)"
         if [ -n "$summary" ]; then
             p=$(echo "$summary" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
             f=$(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')

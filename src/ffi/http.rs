@@ -59,7 +59,7 @@ unsafe fn out_ptr<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T> {
 }
 
 /// Takes the source out of a source handle and frees the handle.
-unsafe fn take_source(p: *mut sockit_source) -> Result<BoxSource> {
+pub(crate) unsafe fn take_source(p: *mut sockit_source) -> Result<BoxSource> {
     let obj = sockit_source::with(p, |s| {
         Ok(std::mem::replace(
             s,

@@ -5,6 +5,7 @@
 pub mod boundary;
 pub mod buffer;
 pub mod dns;
+pub mod ftp;
 pub mod handle;
 pub mod http;
 pub mod ltn12;
