@@ -6,6 +6,8 @@ pub mod conn;
 pub mod ftp;
 pub mod headers;
 pub mod http;
+pub mod mail;
+pub mod smtp;
 pub mod tp;
 
 /// Base64 of `data` (for Basic and SASL PLAIN/LOGIN credentials).

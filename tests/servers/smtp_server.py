@@ -28,7 +28,10 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
     if not isinstance(auth_data, LoginPassword):
         return AuthResult(success=False, handled=False)
     ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+    # handled=False: aiosmtpd itself answers 535 to a failure
+    return AuthResult(
+        success=ok, handled=False, auth_data=auth_data.login.decode() if ok else None
+    )
 
 
 class _SpoolHandler:
