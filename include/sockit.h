@@ -147,6 +147,11 @@
 #define HTTP_PORT 80
 
 /**
+ * The SMTP port.
+ */
+#define SMTP_PORT 25
+
+/**
  * The longest reply line accepted, in bytes.
  */
 #define MAX_LINE (64 * 1024)
@@ -375,6 +380,13 @@ typedef struct sockit_http_request sockit_http_request;
 typedef struct sockit_http_response sockit_http_response;
 
 /**
+ * A mail message or one part of a multipart message: header fields and a body (bytes, a
+ * source, or parts). Owned by the caller until given to `sockit_mail_part_add_part` or
+ * `sockit_mail_message`, which take it.
+ */
+typedef struct sockit_mail_part sockit_mail_part;
+
+/**
  * A reusable set of sockets and descriptors to wait on, each with the events of interest
  * (Moonbridge's `poll`, LuaSocket's `select`, without a size limit). Owned by the
  * caller: create with `sockit_pollset_new`, release with `sockit_pollset_free`. The set
@@ -388,6 +400,12 @@ typedef struct sockit_pollset sockit_pollset;
  * `sockit_sink_*` constructors, released with `sockit_sink_free`.
  */
 typedef struct sockit_sink sockit_sink;
+
+/**
+ * Where and how to send mail: server, EHLO name, credentials, timeouts. Owned by the
+ * caller; each send makes its own connection.
+ */
+typedef struct sockit_smtp sockit_smtp;
 
 /**
  * A TCP or Unix-domain stream socket in any state: master (made, not yet connected or
@@ -1642,6 +1660,163 @@ sockit_status sockit_select(sockit_socket *const *reads,
                             double timeout,
                             bool *read_ready,
                             bool *write_ready);
+
+/**
+ * Settings for sending through the server at `host`:`port` (0 = 25), in `*out` (owned by
+ * the caller): EHLO name "localhost", no credentials, 60 s per wait. Never blocks.
+ */
+sockit_status sockit_smtp_new(const char *host, int port, sockit_smtp **out);
+
+/**
+ * Releases the settings. NULL or freed: ignored.
+ */
+void sockit_smtp_free(sockit_smtp *smtp);
+
+/**
+ * The name sent with EHLO/HELO (CR, LF, NUL refused). Never blocks.
+ */
+sockit_status sockit_smtp_set_domain(sockit_smtp *smtp, const char *domain);
+
+/**
+ * Credentials for AUTH PLAIN (or LOGIN, when the server offers only that); a NULL `user`
+ * removes them. Sending fails with `SOCKIT_UNSUPPORTED` when credentials are set and the
+ * server offers neither. Never blocks.
+ */
+sockit_status sockit_smtp_set_auth(sockit_smtp *smtp, const char *user, const char *password);
+
+/**
+ * Timeouts in seconds (negative = none): `block` bounds each wait, `total` each whole
+ * send. Never blocks.
+ */
+sockit_status sockit_smtp_set_timeout(sockit_smtp *smtp, double block, double total);
+
+/**
+ * Sends the message at `data` (`len` bytes: header fields, empty line, body, with CRLF
+ * line ends; it is dot-stuffed here) from `from` to the `n` addresses of `rcpt`
+ * (LuaSocket 3's `smtp.send`). Addresses may be bare or in angle brackets; any with CR,
+ * LF or NUL is refused before connecting. Blocks until the server accepted the message
+ * (connect, EHLO or HELO, AUTH, MAIL, RCPT..., DATA, QUIT). A refusal is
+ * `SOCKIT_PROTOCOL` with the server's reply as message.
+ */
+sockit_status sockit_smtp_send(sockit_smtp *smtp,
+                               const char *from,
+                               const char *const *rcpt,
+                               size_t n,
+                               const uint8_t *data,
+                               size_t len);
+
+/**
+ * As `sockit_smtp_send`, the message read from `src` (TAKEN, even on failure), for
+ * example one made by `sockit_mail_message`. `*size` (optional): the message's bytes.
+ */
+sockit_status sockit_smtp_send_source(sockit_smtp *smtp,
+                                      const char *from,
+                                      const char *const *rcpt,
+                                      size_t n,
+                                      sockit_source *src,
+                                      uint64_t *size);
+
+/**
+ * LuaSocket 1.3b's `smtp_mail(from, rcpt, headers, body, server)`: the `nheaders` fields
+ * (`names[i]: values[i]`, names in canonical spelling), an empty line and `body` (line
+ * ends made CRLF) go to the `n` addresses of `rcpt`; those not named in the headers get
+ * a blind copy. Blocks like `sockit_smtp_send`.
+ */
+sockit_status sockit_smtp_mail(sockit_smtp *smtp,
+                               const char *from,
+                               const char *const *rcpt,
+                               size_t n,
+                               const char *const *names,
+                               const char *const *values,
+                               size_t nheaders,
+                               const uint8_t *body,
+                               size_t len);
+
+/**
+ * CGILua's `mail{to, from, subject, message, cc, bcc}` (1.3b): `to`, `cc` and `bcc` are
+ * comma-separated lists (`subject`, `message`, `cc`, `bcc` may be NULL); To, From,
+ * Subject and Cc become header fields, the message goes to every address of the three
+ * lists. Blocks like `sockit_smtp_send`.
+ */
+sockit_status sockit_smtp_mail_cgilua(sockit_smtp *smtp,
+                                      const char *to,
+                                      const char *from,
+                                      const char *subject,
+                                      const char *message,
+                                      const char *cc,
+                                      const char *bcc);
+
+/**
+ * A new, empty part (no fields, no body) in `*out`, owned by the caller. Never blocks.
+ */
+sockit_status sockit_mail_part_new(sockit_mail_part **out);
+
+/**
+ * Releases a part (and its body source and subparts). NULL or freed: ignored.
+ */
+void sockit_mail_part_free(sockit_mail_part *part);
+
+/**
+ * Appends a header field (order kept, repeats allowed, canonical spelling on output).
+ * `SOCKIT_INVALID` when the name is not a token or the value has CR, LF or NUL. Never
+ * blocks.
+ */
+sockit_status sockit_mail_part_add_header(sockit_mail_part *part,
+                                          const char *name,
+                                          const char *value);
+
+/**
+ * The body: a copy of `len` bytes (sent as they are: use CRLF line ends). Replaces any
+ * earlier body, parts included. Never blocks.
+ */
+sockit_status sockit_mail_part_set_body(sockit_mail_part *part, const uint8_t *data, size_t len);
+
+/**
+ * The body from `src` (TAKEN, even on failure), read when the message is produced.
+ * Never blocks.
+ */
+sockit_status sockit_mail_part_set_body_source(sockit_mail_part *part, sockit_source *src);
+
+/**
+ * A text part in `*out`: the text from `src` (TAKEN) with line ends made CRLF,
+ * quoted-printable encoded and wrapped; Content-Type "text/plain; charset=<charset>"
+ * (NULL: utf-8). Never blocks.
+ */
+sockit_status sockit_mail_part_text(sockit_source *src,
+                                    const char *charset,
+                                    sockit_mail_part **out);
+
+/**
+ * An attachment part in `*out`: the bytes from `src` (TAKEN) base64 encoded in lines of
+ * 76 columns, with Content-Type `content_type` and Content-Disposition attachment (with
+ * `filename` unless NULL). Never blocks.
+ */
+sockit_status sockit_mail_part_attachment(sockit_source *src,
+                                          const char *content_type,
+                                          const char *filename,
+                                          sockit_mail_part **out);
+
+/**
+ * Appends `child` (TAKEN, even on failure) to the parts of `parent`, which becomes
+ * multipart (multipart/mixed unless its Content-Type says otherwise; the boundary is
+ * added when the message is produced). `SOCKIT_INVALID` when `parent` already has a
+ * body of bytes or a source. Never blocks.
+ */
+sockit_status sockit_mail_part_add_part(sockit_mail_part *parent, sockit_mail_part *child);
+
+/**
+ * Sets the preamble (`epilogue` zero) or epilogue (non-zero) text of a multipart part
+ * (one without parts yet becomes multipart). Never blocks.
+ */
+sockit_status sockit_mail_part_set_text(sockit_mail_part *part, int epilogue, const char *text);
+
+/**
+ * The whole message made from `part` (TAKEN, even on failure), as a source in `*out`
+ * (owned by the caller): Date, X-Mailer and MIME-Version 1.0 added unless present,
+ * every part laid out with its boundary. Sources inside are read as the message is
+ * pulled. Never blocks.
+ */
+sockit_status sockit_mail_message(sockit_mail_part *part, sockit_source **out);
 
 /**
  * A new TCP master socket (LuaSocket's `socket.tcp()`; `tcp4()` and `tcp6()` with

@@ -12,6 +12,7 @@ pub mod ltn12;
 pub mod mime;
 pub mod options;
 pub mod select;
+pub mod smtp;
 pub mod socket;
 pub mod status;
 pub mod time;
