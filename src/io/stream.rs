@@ -401,11 +401,11 @@ impl Stream {
                 return Ok(());
             }
         }
-        self.receive_slow(pat, out, ScanState::default())
+        self.receive_slow(pat, out)
     }
 
     #[inline(never)]
-    fn receive_slow(&mut self, pat: Pattern, out: &mut Vec<u8>, mut st: ScanState) -> Result<()> {
+    fn receive_slow(&mut self, pat: Pattern, out: &mut Vec<u8>) -> Result<()> {
         self.check_open()?;
         let dl = self.timeout.start();
         let mut wait = Wait::Timeout;
@@ -418,12 +418,7 @@ impl Stream {
             dl: &dl,
             received: &mut self.received,
         };
-        match pat {
-            Pattern::Line(mode) => {
-                pattern::receive_line(&mut self.rbuf, &mut src, mode, out, &mut st)
-            }
-            _ => pattern::receive(&mut self.rbuf, &mut src, pat, out),
-        }
+        pattern::receive(&mut self.rbuf, &mut src, pat, out)
     }
 
     // ----- Moonbridge read / drain ---------------------------------------------------------
