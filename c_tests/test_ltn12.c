@@ -613,6 +613,20 @@ static void test_chunked(void) {
     CHECK_BUF_STR(buf, "ab");
     sockit_buffer_free(buf);
     sockit_source_free(src);
+
+    /* the trailers buffer may also be the output buffer of a direct call (no deadlock) */
+    CHECK_OK(sockit_filter_chunked_decode(trailers, &f));
+    const char *tail = "0\r\nA: b\r\n\r\n";
+    CHECK_OK(sockit_filter_put(f, (const uint8_t *)tail, strlen(tail), trailers));
+    CHECK_BUF_STR(trailers, "A: b\r\n");
+    sockit_filter_free(f);
+    CHECK_OK(sockit_filter_chunked_decode(trailers, &f));
+    CHECK_OK(sockit_source_chain(string_source("0\r\nC: d\r\n\r\n"), f, &src));
+    bool end = false;
+    CHECK_OK(sockit_source_pull(src, 0, trailers, &end));
+    CHECK(end);
+    CHECK_BUF_STR(trailers, "C: d\r\n");
+    sockit_source_free(src);
     sockit_buffer_free(trailers);
 }
 

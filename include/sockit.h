@@ -447,8 +447,10 @@ typedef struct sockit_url sockit_url;
  * Source callback. It gets an empty `chunk` buffer and `*end == false`; it appends the
  * next chunk to `chunk` and returns `SOCKIT_OK`, or sets `*end = true` at the end of the
  * data, or returns another status to fail (see `sockit_callback_error`). It is not called
- * again after the end or a failure. It must not free `chunk` nor use the stage's own
- * handles, and must return normally (no longjmp across sockit).
+ * again after the end or a failure. Callbacks run on the thread that drives the stage,
+ * while the pipeline's handles are locked: they must not call sockit functions on those
+ * handles (that would deadlock), must not free the buffer they are lent, and must return
+ * normally (no longjmp across sockit; a Lua host calls Lua through lua_pcall).
  */
 typedef int (*sockit_source_fn)(void *userdata, sockit_buffer *chunk, bool *end);
 
@@ -457,6 +459,7 @@ typedef int (*sockit_source_fn)(void *userdata, sockit_buffer *chunk, bool *end)
  * stores the total number of bytes of the whole data in `*total` and returns `SOCKIT_OK`;
  * or returns another status to abort. It is called until `*total` bytes have been
  * produced; an empty chunk before that, or more than `*total` bytes, fails the transfer.
+ * The rules of `sockit_source_fn` apply.
  */
 typedef int (*sockit_send_cb)(void *userdata, sockit_buffer *chunk, uint64_t *total);
 
@@ -465,7 +468,7 @@ typedef int (*sockit_send_cb)(void *userdata, sockit_buffer *chunk, uint64_t *to
  * never NULL then, `len` may be 0); the end as `chunk == NULL, error == NULL`; a failure
  * of the source as `chunk == NULL` and its message in `error` (valid during the call).
  * Return `SOCKIT_OK` to go on, another status to stop the pump with it (ignored after
- * a failure).
+ * a failure). The rules of `sockit_source_fn` apply.
  */
 typedef int (*sockit_sink_fn)(void *userdata, const uint8_t *chunk, size_t len, const char *error);
 
@@ -473,14 +476,16 @@ typedef int (*sockit_sink_fn)(void *userdata, const uint8_t *chunk, size_t len, 
  * LuaSocket 1.3b receive callback: called with each chunk (`len > 0`), then with an
  * empty chunk (`chunk` not NULL, `len == 0`) at the end; on a failure with
  * `chunk == NULL` and the message in `error`. Return `SOCKIT_OK` to go on, another status
- * (usually `SOCKIT_ABORTED`, message with `sockit_callback_error`) to abort.
+ * (usually `SOCKIT_ABORTED`, message with `sockit_callback_error`) to abort. The rules of
+ * `sockit_source_fn` apply.
  */
 typedef int (*sockit_receive_cb)(void *userdata, const uint8_t *chunk, size_t len, const char *error);
 
 /**
  * Filter callback: called with each chunk (`chunk` never NULL, `len` may be 0) and
  * finally once with `chunk == NULL` for the end; it appends its output (possibly
- * nothing) to `out`, which arrives empty, and returns `SOCKIT_OK` or a failure status.
+ * nothing) to `out`, which arrives empty, and returns `SOCKIT_OK` or a failure status
+ * (what it appended before failing is kept). The rules of `sockit_source_fn` apply.
  */
 typedef int (*sockit_filter_fn)(void *userdata, const uint8_t *chunk, size_t len, sockit_buffer *out);
 

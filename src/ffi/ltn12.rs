@@ -8,6 +8,13 @@
 //! not be used or freed again. Callback constructors likewise own `userdata` from the
 //! call on: `free_userdata(userdata)` (when not NULL) runs exactly once, when the stage is
 //! freed, or at once if the constructor fails.
+//!
+//! Callbacks run on the thread that pumps (or pulls, puts), while the handles of the
+//! pipeline they belong to are locked: they must not call sockit functions on those
+//! handles (that would deadlock), must not free the buffer they are lent, and must return
+//! normally (no longjmp across sockit: a Lua host calls Lua through lua_pcall).
+
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{bytes_arg, guard, out_arg, put};
 use super::buffer::{set_text, sockit_buffer};
@@ -258,8 +265,10 @@ fn c_message(e: &Error) -> CString {
 /// Source callback. It gets an empty `chunk` buffer and `*end == false`; it appends the
 /// next chunk to `chunk` and returns `SOCKIT_OK`, or sets `*end = true` at the end of the
 /// data, or returns another status to fail (see `sockit_callback_error`). It is not called
-/// again after the end or a failure. It must not free `chunk` nor use the stage's own
-/// handles, and must return normally (no longjmp across sockit).
+/// again after the end or a failure. Callbacks run on the thread that drives the stage,
+/// while the pipeline's handles are locked: they must not call sockit functions on those
+/// handles (that would deadlock), must not free the buffer they are lent, and must return
+/// normally (no longjmp across sockit; a Lua host calls Lua through lua_pcall).
 #[allow(non_camel_case_types)]
 pub type sockit_source_fn = Option<
     unsafe extern "C" fn(userdata: *mut c_void, chunk: *mut sockit_buffer, end: *mut bool) -> c_int,
@@ -269,7 +278,7 @@ pub type sockit_source_fn = Option<
 /// never NULL then, `len` may be 0); the end as `chunk == NULL, error == NULL`; a failure
 /// of the source as `chunk == NULL` and its message in `error` (valid during the call).
 /// Return `SOCKIT_OK` to go on, another status to stop the pump with it (ignored after
-/// a failure).
+/// a failure). The rules of `sockit_source_fn` apply.
 #[allow(non_camel_case_types)]
 pub type sockit_sink_fn = Option<
     unsafe extern "C" fn(
@@ -282,7 +291,8 @@ pub type sockit_sink_fn = Option<
 
 /// Filter callback: called with each chunk (`chunk` never NULL, `len` may be 0) and
 /// finally once with `chunk == NULL` for the end; it appends its output (possibly
-/// nothing) to `out`, which arrives empty, and returns `SOCKIT_OK` or a failure status.
+/// nothing) to `out`, which arrives empty, and returns `SOCKIT_OK` or a failure status
+/// (what it appended before failing is kept). The rules of `sockit_source_fn` apply.
 #[allow(non_camel_case_types)]
 pub type sockit_filter_fn = Option<
     unsafe extern "C" fn(
@@ -296,7 +306,8 @@ pub type sockit_filter_fn = Option<
 /// LuaSocket 1.3b receive callback: called with each chunk (`len > 0`), then with an
 /// empty chunk (`chunk` not NULL, `len == 0`) at the end; on a failure with
 /// `chunk == NULL` and the message in `error`. Return `SOCKIT_OK` to go on, another status
-/// (usually `SOCKIT_ABORTED`, message with `sockit_callback_error`) to abort.
+/// (usually `SOCKIT_ABORTED`, message with `sockit_callback_error`) to abort. The rules of
+/// `sockit_source_fn` apply.
 #[allow(non_camel_case_types)]
 pub type sockit_receive_cb = Option<
     unsafe extern "C" fn(
@@ -311,6 +322,7 @@ pub type sockit_receive_cb = Option<
 /// stores the total number of bytes of the whole data in `*total` and returns `SOCKIT_OK`;
 /// or returns another status to abort. It is called until `*total` bytes have been
 /// produced; an empty chunk before that, or more than `*total` bytes, fails the transfer.
+/// The rules of `sockit_source_fn` apply.
 #[allow(non_camel_case_types)]
 pub type sockit_send_cb = Option<
     unsafe extern "C" fn(
@@ -469,8 +481,9 @@ pub unsafe extern "C" fn sockit_source_string(
 ) -> sockit_status {
     guard(|| {
         let out = out_handle(out)?;
-        let bytes = bytes_arg(data, len, "data")?;
-        *out = new_source(StringSource::new(bytes.to_vec()));
+        // A copy: the caller's bytes are not used after this call.
+        let copy: Vec<u8> = bytes_arg(data, len, "data")?.to_vec();
+        *out = new_source(StringSource::new(copy));
         Ok(())
     })
 }
@@ -730,10 +743,16 @@ pub unsafe extern "C" fn sockit_source_pull(
     guard(|| {
         let end = out_arg(end, "end")?;
         *end = false;
+        // The buffer is locked only after the pull, so that a stage writing to the same
+        // buffer (a chunked decoder's trailers) cannot deadlock.
+        sockit_buffer::with(chunk, |v| {
+            v.clear();
+            Ok(())
+        })?;
         sockit_source::with(src, |s| {
+            let pulled = s.source().pull(chunk_size_arg(max))?;
             sockit_buffer::with(chunk, |v| {
-                v.clear();
-                match s.source().pull(chunk_size_arg(max))? {
+                match pulled {
                     Some(c) => v.extend_from_slice(c),
                     None => *end = true,
                 }
@@ -1093,6 +1112,29 @@ pub unsafe extern "C" fn sockit_filter_chunked_decode(
     })
 }
 
+/// Runs a filter step into the (cleared) vector of `out` without holding `out`'s lock
+/// meanwhile (a stage may write to it, as a chunked decoder does with its trailers).
+unsafe fn run_filter(
+    out: *mut sockit_buffer,
+    step: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    let mut v = sockit_buffer::with(out, |b| {
+        b.clear();
+        Ok(std::mem::take(b))
+    })?;
+    let r = step(&mut v);
+    sockit_buffer::with(out, |b| {
+        if b.is_empty() {
+            *b = v;
+        } else {
+            // A stage wrote to `out` meanwhile: keep that, then the output.
+            b.extend_from_slice(&v);
+        }
+        Ok(())
+    })?;
+    r
+}
+
 /// Runs a chunk (`len` bytes at `data`) through `filter`; `out` is cleared and receives
 /// the output (possibly nothing). `data` must not point into `out`.
 #[no_mangle]
@@ -1104,12 +1146,7 @@ pub unsafe extern "C" fn sockit_filter_put(
 ) -> sockit_status {
     guard(|| {
         let bytes = bytes_arg(data, len, "data")?;
-        sockit_filter::with(filter, |f| {
-            sockit_buffer::with(out, |v| {
-                v.clear();
-                f.put(bytes, v)
-            })
-        })
+        sockit_filter::with(filter, |f| run_filter(out, |v| f.put(bytes, v)))
     })
 }
 
@@ -1119,14 +1156,7 @@ pub unsafe extern "C" fn sockit_filter_end(
     filter: *mut sockit_filter,
     out: *mut sockit_buffer,
 ) -> sockit_status {
-    guard(|| {
-        sockit_filter::with(filter, |f| {
-            sockit_buffer::with(out, |v| {
-                v.clear();
-                f.end(v)
-            })
-        })
-    })
+    guard(|| sockit_filter::with(filter, |f| run_filter(out, |v| f.end(v))))
 }
 
 /// Frees `filter` and everything it owns. NULL or a freed handle is ignored.

@@ -10,6 +10,8 @@
 //! input may point into an output buffer. Output buffers are cleared first and must be
 //! two different buffers. None of these calls blocks.
 
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
+
 use super::boundary::{bytes_arg, guard, out_arg};
 use super::buffer::sockit_buffer;
 use super::ltn12::{new_filter, out_handle, sockit_filter};

@@ -2,6 +2,8 @@
 //! escaping. Text results are NUL-terminated in their buffer (`sockit_buffer_cstr`).
 //! None of these calls blocks.
 
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
+
 use super::boundary::{bytes_arg, guard, out_arg, str_arg};
 use super::buffer::{set_text, sockit_buffer};
 use super::handle::{impl_handle, Shell};

@@ -152,7 +152,6 @@ mod tests {
             2,
         )
         .unwrap_err();
-        drop(k);
         assert_eq!(
             log,
             [

@@ -108,7 +108,6 @@ mod tests {
             Ok(())
         });
         assert_eq!(all(&mut src, &mut snk, BLOCKSIZE).unwrap(), 5000);
-        drop(snk);
         assert_eq!(got, data);
         assert_eq!(sizes, vec![2048, 2048, 904]);
         assert!(ended);
@@ -146,7 +145,6 @@ mod tests {
             Ok(())
         });
         let e = all(&mut src, &mut snk, BLOCKSIZE).unwrap_err();
-        drop(snk);
         assert_eq!(e.kind, ErrorKind::Timeout);
         assert_eq!(got, b"abcd");
         assert_eq!(failed.unwrap().msg, "read: timeout");
@@ -167,7 +165,6 @@ mod tests {
             Ok(())
         });
         let e = all(&mut src, &mut snk, 4).unwrap_err();
-        drop(snk);
         assert_eq!(e.msg, "enough");
         assert_eq!(n, 2);
     }

@@ -39,6 +39,36 @@ static DECODE: [u8; 256] = {
     t
 };
 
+/// Set in a shifted value for a byte that is not in the alphabet (`=` included).
+const BAD: u32 = 0x8000_0000;
+
+/// `DECODE` shifted into place for each of the four positions of a group, with `BAD` for
+/// bytes outside the alphabet, so that a group decodes with four look-ups and three ORs.
+static SHIFTED: [[u32; 256]; 4] = {
+    let mut t = [[BAD; 256]; 4];
+    let mut i = 0;
+    while i < 256 {
+        let v = DECODE[i];
+        if v < 64 {
+            t[0][i] = (v as u32) << 18;
+            t[1][i] = (v as u32) << 12;
+            t[2][i] = (v as u32) << 6;
+            t[3][i] = v as u32;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The 24 bits of a group of four alphabet characters, or a value with `BAD` set.
+#[inline(always)]
+fn group(g: &[u8]) -> u32 {
+    SHIFTED[0][g[0] as usize]
+        | SHIFTED[1][g[1] as usize]
+        | SHIFTED[2][g[2] as usize]
+        | SHIFTED[3][g[3] as usize]
+}
+
 /// Encodes whole 3-byte groups of `input` (its length must be a multiple of 3).
 fn encode_groups(input: &[u8], out: &mut Vec<u8>) {
     debug_assert!(input.len() % 3 == 0);
@@ -189,47 +219,32 @@ impl Base64Decoder {
     /// Decodes `input`, holding back an incomplete group.
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
         let start = out.len();
-        out.resize(start + input.len() / 4 * 3 + 3, 0);
+        out.resize(start + input.len() / 4 * 3 + 4, 0);
         let mut w = start;
         let mut i = 0;
         let len = input.len();
         while i < len {
             if self.n == 0 {
-                // Fast path: whole groups of four alphabet characters.
+                // Fast path: whole groups of four alphabet characters, two at a time; each
+                // group is stored as 4 bytes of which 3 count (the output has a byte of
+                // slack for that).
                 while i + 8 <= len {
-                    let g = &input[i..i + 8];
-                    let d: [u8; 8] = std::array::from_fn(|k| DECODE[g[k] as usize]);
-                    if d.iter().fold(0, |acc, &x| acc | x) & 0xC0 != 0 {
+                    let a = group(&input[i..i + 4]);
+                    let b = group(&input[i + 4..i + 8]);
+                    if (a | b) & BAD != 0 {
                         break;
                     }
-                    let v = (d[0] as u64) << 42
-                        | (d[1] as u64) << 36
-                        | (d[2] as u64) << 30
-                        | (d[3] as u64) << 24
-                        | (d[4] as u64) << 18
-                        | (d[5] as u64) << 12
-                        | (d[6] as u64) << 6
-                        | d[7] as u64;
-                    out[w..w + 6].copy_from_slice(&v.to_be_bytes()[2..]);
+                    out[w..w + 4].copy_from_slice(&(a << 8).to_be_bytes());
+                    out[w + 3..w + 7].copy_from_slice(&(b << 8).to_be_bytes());
                     w += 6;
                     i += 8;
                 }
                 while i + 4 <= len {
-                    let g = &input[i..i + 4];
-                    let d = [
-                        DECODE[g[0] as usize],
-                        DECODE[g[1] as usize],
-                        DECODE[g[2] as usize],
-                        DECODE[g[3] as usize],
-                    ];
-                    if (d[0] | d[1] | d[2] | d[3]) & 0xC0 != 0 {
+                    let a = group(&input[i..i + 4]);
+                    if a & BAD != 0 {
                         break;
                     }
-                    let v = (d[0] as u32) << 18
-                        | (d[1] as u32) << 12
-                        | (d[2] as u32) << 6
-                        | d[3] as u32;
-                    out[w..w + 3].copy_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+                    out[w..w + 4].copy_from_slice(&(a << 8).to_be_bytes());
                     w += 3;
                     i += 4;
                 }
@@ -246,7 +261,7 @@ impl Base64Decoder {
             out.truncate(w);
             self.push_char(c, out);
             w = out.len();
-            let need = w + (len - i) / 4 * 3 + 3;
+            let need = w + (len - i) / 4 * 3 + 4;
             if out.len() < need {
                 out.resize(need, 0);
             }

@@ -269,10 +269,7 @@ fn random_url(rng: &mut Rng) -> String {
     };
     let mut u = String::new();
     if rng.chance(70) {
-        u.push_str(
-            &rng.pick(&["http", "https", "ftp", "a+b.c-d", "mailto", "x", "1a"])
-                .to_string(),
-        );
+        u.push_str(rng.pick(&["http", "https", "ftp", "a+b.c-d", "mailto", "x", "1a"]));
         u.push(':');
     }
     if rng.chance(70) {
@@ -298,10 +295,7 @@ fn random_url(rng: &mut Rng) -> String {
         if rng.chance(70) {
             u.push('/');
         }
-        u.push_str(
-            &rng.pick(&["a", "b", ".", "..", "g;x", "c%20d", "", "e:f", "@"])
-                .to_string(),
-        );
+        u.push_str(rng.pick(&["a", "b", ".", "..", "g;x", "c%20d", "", "e:f", "@"]));
     }
     if rng.chance(30) {
         u.push(';');
@@ -555,7 +549,7 @@ fn settings() -> (u64, usize) {
     let seed = std::env::var("SOCKIT_DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_50c7_17u64);
+        .unwrap_or(0x5e_ed50_c717_u64);
     let n = std::env::var("SOCKIT_DIFF_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
