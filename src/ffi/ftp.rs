@@ -4,6 +4,7 @@
 //!
 //! The 1.3b indirect forms pass `sockit_sink_receive_cb` as the sink of `sockit_ftp_get`
 //! and `sockit_source_send_cb` as the source of `sockit_ftp_put_source`.
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
 use super::buffer::{set_text, sockit_buffer};

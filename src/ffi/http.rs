@@ -10,6 +10,7 @@
 //!   `http_post`: a request (`stay` = `sockit_http_request_set_redirect(req, 0, 0)`),
 //!   the body collected in the response; the `*indirect` forms pass
 //!   `sockit_sink_receive_cb` as sink and `sockit_source_send_cb` as body source.
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{bytes_arg, guard, guard_value, opt_str_arg, out_arg, put, str_arg};
 use super::buffer::{set_text, sockit_buffer};

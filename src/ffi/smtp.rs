@@ -1,6 +1,7 @@
 //! `sockit_smtp`: sending mail (LuaSocket 3's `smtp.send`, 1.3b's `smtp_mail`, CGILua's
 //! `mail{...}`), and `sockit_mail_part`: composing messages with MIME parts (LuaSocket 3's
 //! `smtp.message`), produced as a `sockit_source`.
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
 use super::handle::{impl_handle, Shell};

@@ -1,5 +1,6 @@
 //! `sockit_tp`: a command/reply connection (LuaSocket's `socket.tp`), the generic interface
 //! under FTP and SMTP: send a command, read a (possibly multi-line) reply, check its code.
+#![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{bytes_arg, guard, opt_str_arg, port_arg, put, str_arg};
 use super::buffer::{set_text, sockit_buffer};
