@@ -23,6 +23,17 @@
 #include <stdbool.h>
 
 /**
+ * Flag: active mode (the server connects back: EPRT, then PORT) instead of passive.
+ */
+#define SOCKIT_FTP_ACTIVE 1
+
+/**
+ * Flag: in passive mode, connect to the address a PASV reply names rather than to the
+ * control connection's peer (unsafe with untrusted servers; off by default).
+ */
+#define SOCKIT_FTP_TRUST_PASV 2
+
+/**
  * Readable: data (or a connection, for a listening socket) is waiting, or buffered input
  * makes a read return at once.
  */
@@ -109,6 +120,46 @@
  * The longest path a Unix socket address holds (sun_path less its NUL).
  */
 #define MAX_PATH 107
+
+/**
+ * The FTP port.
+ */
+#define FTP_PORT 21
+
+/**
+ * The longest chunk-size line accepted (size, extensions, line end).
+ */
+#define MAX_CHUNK_LINE 4096
+
+/**
+ * Redirects followed at most, by default (LuaSocket 3 and libcurl's common setting).
+ */
+#define DEFAULT_MAX_REDIRECTS 5
+
+/**
+ * How many idle connections a client keeps, over all origins.
+ */
+#define DEFAULT_MAX_IDLE 8
+
+/**
+ * The default HTTP port.
+ */
+#define HTTP_PORT 80
+
+/**
+ * The SMTP port.
+ */
+#define SMTP_PORT 25
+
+/**
+ * The longest reply line accepted, in bytes.
+ */
+#define MAX_LINE (64 * 1024)
+
+/**
+ * The most lines one multi-line reply may have.
+ */
+#define MAX_LINES 10000
 
 /**
  * An address family. Calls that take a family take it as an `int` holding one of these
@@ -293,6 +344,13 @@ typedef struct sockit_buffer sockit_buffer;
 typedef struct sockit_filter sockit_filter;
 
 /**
+ * An FTP session (a control connection). Owned by the caller: `sockit_ftp_quit` says
+ * goodbye and closes it, `sockit_ftp_free` releases it (closing it if needed). Calls on
+ * one session are serialised.
+ */
+typedef struct sockit_ftp sockit_ftp;
+
+/**
  * What the resolver said about a host (LuaSocket's resolver table): a name, a list of
  * aliases and a list of addresses, each address with its family. Every string is owned
  * by the handle and stays valid until `sockit_hostinfo_free`.
@@ -305,6 +363,33 @@ typedef struct sockit_filter sockit_filter;
  *   alias `i` is the name of address `i`; the name is the first of them ("" if none).
  */
 typedef struct sockit_hostinfo sockit_hostinfo;
+
+/**
+ * An HTTP client: keeps idle keep-alive connections per origin (at most 8, each for at
+ * most 60 s) and reuses them. Owned by the caller; `sockit_http_free` closes them.
+ * Requests on one client are serialised.
+ */
+typedef struct sockit_http sockit_http;
+
+/**
+ * An HTTP request: method, URL, headers, body and options. Reusable for several
+ * performs, except that a body source is consumed by the first. Owned by the caller.
+ */
+typedef struct sockit_http_request sockit_http_request;
+
+/**
+ * An HTTP response: status, headers, trailers, final URL, and the body when
+ * `sockit_http_perform` had no sink. Filled by each perform (even a failed one: then it
+ * holds what did arrive). Owned by the caller.
+ */
+typedef struct sockit_http_response sockit_http_response;
+
+/**
+ * A mail message or one part of a multipart message: header fields and a body (bytes, a
+ * source, or parts). Owned by the caller until given to `sockit_mail_part_add_part` or
+ * `sockit_mail_message`, which take it.
+ */
+typedef struct sockit_mail_part sockit_mail_part;
 
 /**
  * A reusable set of sockets and descriptors to wait on, each with the events of interest
@@ -322,6 +407,12 @@ typedef struct sockit_pollset sockit_pollset;
 typedef struct sockit_sink sockit_sink;
 
 /**
+ * Where and how to send mail: server, EHLO name, credentials, timeouts. Owned by the
+ * caller; each send makes its own connection.
+ */
+typedef struct sockit_smtp sockit_smtp;
+
+/**
  * A TCP or Unix-domain stream socket in any state: master (made, not yet connected or
  * listening), client (connected), server (listening) or closed. Owned by the caller:
  * close it with `sockit_socket_close` (idempotent) and release it with
@@ -335,6 +426,13 @@ typedef struct sockit_socket sockit_socket;
  * pulled with `sockit_source_pull`, released with `sockit_source_free`.
  */
 typedef struct sockit_source sockit_source;
+
+/**
+ * A command/reply connection to a line-protocol server (FTP, SMTP, POP...). Owned by the
+ * caller: `sockit_tp_close` closes it (idempotent), `sockit_tp_free` releases it.
+ * Calls on one connection are serialised.
+ */
+typedef struct sockit_tp sockit_tp;
 
 /**
  * A UDP socket (IPv4 or IPv6). Create with `sockit_udp_new`, release with
@@ -720,6 +818,408 @@ sockit_status sockit_dns_getnameinfo(const char *host,
                                      const char *service,
                                      sockit_hostinfo **names,
                                      sockit_buffer *service_out);
+
+/**
+ * Downloads `url` ("ftp://[user[:password]@]host[:port]/path[;type=a|i]", "ftp://"
+ * optional; anonymous login without user; a path ending in "/" gives the directory
+ * listing). `type` "a" (ASCII, the default; line ends become LF), "i" or "b" (binary),
+ * or NULL for the URL's. `flags`: `SOCKIT_FTP_ACTIVE`, `SOCKIT_FTP_TRUST_PASV`.
+ * `timeout` bounds each wait in seconds (negative = none). The data goes to `sink`
+ * (borrowed; chunks, then its end, or the error) or, when `sink` is NULL, into `out`
+ * (cleared first; kept partial on failure). `*received` (optional): bytes received.
+ * Blocks until done. Errors carry the server's reply ("550 ...") as message, with
+ * `SOCKIT_PROTOCOL`.
+ */
+sockit_status sockit_ftp_get(const char *url,
+                             const char *type_,
+                             int flags,
+                             double timeout,
+                             sockit_sink *sink,
+                             sockit_buffer *out,
+                             uint64_t *received);
+
+/**
+ * Uploads the `len` bytes at `data` to `url` (STOR); arguments as `sockit_ftp_get`.
+ * ASCII (the default) sends line ends as CRLF. Blocks until the server confirmed.
+ */
+sockit_status sockit_ftp_put(const char *url,
+                             const char *type_,
+                             int flags,
+                             double timeout,
+                             const uint8_t *data,
+                             size_t len);
+
+/**
+ * Uploads what `src` produces to `url` (STOR). TAKES `src` (even on failure). Arguments
+ * as `sockit_ftp_get`; `*sent` (optional): bytes sent. Blocks until done.
+ */
+sockit_status sockit_ftp_put_source(const char *url,
+                                    const char *type_,
+                                    int flags,
+                                    double timeout,
+                                    sockit_source *src,
+                                    uint64_t *sent);
+
+/**
+ * Connects to the FTP server at `host`:`port` and reads its greeting (into `greeting`,
+ * optional). `timeout` bounds each wait, in seconds (negative = none). The session is
+ * in `*out`, owned by the caller; log in next. Blocks while connecting.
+ */
+sockit_status sockit_ftp_open(const char *host,
+                              int port,
+                              double timeout,
+                              sockit_buffer *greeting,
+                              sockit_ftp **out);
+
+/**
+ * Logs in: USER, then PASS when the server asks. A NULL `user` is "anonymous" (with
+ * password "anonymous@" unless one is given). Blocks for the replies.
+ */
+sockit_status sockit_ftp_login(sockit_ftp *ftp, const char *user, const char *password);
+
+/**
+ * Sets the data connection flags (`SOCKIT_FTP_ACTIVE`, `SOCKIT_FTP_TRUST_PASV`) and the
+ * timeout of each wait in seconds (negative = none). Never blocks.
+ */
+sockit_status sockit_ftp_set_options(sockit_ftp *ftp, int flags, double timeout);
+
+/**
+ * TYPE: "a" (ASCII), "i" or "b" (binary). Blocks for the reply.
+ */
+sockit_status sockit_ftp_type(sockit_ftp *ftp, const char *type_);
+
+/**
+ * CWD `dir`. Blocks for the reply.
+ */
+sockit_status sockit_ftp_cwd(sockit_ftp *ftp, const char *dir);
+
+/**
+ * Sends any command (`verb` upper-cased, `arg` optional; CR, LF or NUL refused) and
+ * reads the reply, checked against `expect` (patterns such as "2..", "250", "2.. 3..";
+ * NULL accepts any). Code and reply text (lines joined with "\n") go to `*code` and
+ * `reply` (optional) even when the reply does not match, which gives
+ * `SOCKIT_PROTOCOL` with the reply as message. Blocks for the reply. For commands that
+ * open a data connection use `sockit_ftp_retrieve` / `sockit_ftp_store`.
+ */
+sockit_status sockit_ftp_command(sockit_ftp *ftp,
+                                 const char *verb,
+                                 const char *arg,
+                                 const char *expect,
+                                 int *code,
+                                 sockit_buffer *reply);
+
+/**
+ * Runs a data command that brings data (`verb` "RETR", "LIST", "NLST", ... with `arg`
+ * optional) over a new data connection (as the session's flags say). With `ascii`
+ * non-zero CRLF line ends become LF. The data goes to `sink` (borrowed: chunks, then its
+ * end, or the error) or, when `sink` is NULL, into `out` (cleared first). `*received`
+ * (optional): bytes received. Blocks until the server confirmed the transfer.
+ */
+sockit_status sockit_ftp_retrieve(sockit_ftp *ftp,
+                                  const char *verb,
+                                  const char *arg,
+                                  int ascii,
+                                  sockit_sink *sink,
+                                  sockit_buffer *out,
+                                  uint64_t *received);
+
+/**
+ * Runs a data command that sends data (`verb` "STOR", "APPE", ... with `arg`): the `len`
+ * bytes at `data`, or, when `src` is not NULL, what `src` produces (TAKEN, even on
+ * failure; `data` is then ignored). With `ascii` non-zero line ends go out as CRLF.
+ * `*sent` (optional): bytes sent. Blocks until the server confirmed the transfer.
+ */
+sockit_status sockit_ftp_store(sockit_ftp *ftp,
+                               const char *verb,
+                               const char *arg,
+                               int ascii,
+                               const uint8_t *data,
+                               size_t len,
+                               sockit_source *src,
+                               uint64_t *sent);
+
+/**
+ * QUIT and close (idempotent; the handle stays valid until freed). Blocks briefly for
+ * the goodbye.
+ */
+sockit_status sockit_ftp_quit(sockit_ftp *ftp);
+
+/**
+ * Closes (without QUIT) and releases a session. NULL or freed: ignored.
+ */
+void sockit_ftp_free(sockit_ftp *ftp);
+
+/**
+ * A new client with an empty connection pool, in `*out` (owned by the caller).
+ * Never blocks.
+ */
+sockit_status sockit_http_new(sockit_http **out);
+
+/**
+ * Sets how many idle connections the client keeps (0 = none: every connection closes
+ * after its request) and for how many seconds at most. Never blocks.
+ */
+sockit_status sockit_http_set_pool(sockit_http *client, int max_idle, double max_idle_secs);
+
+/**
+ * The number of idle connections the client holds now. Never blocks.
+ */
+sockit_status sockit_http_idle_count(sockit_http *client, size_t *count);
+
+/**
+ * Closes every idle connection of the client. Never blocks.
+ */
+sockit_status sockit_http_close_idle(sockit_http *client);
+
+/**
+ * Closes the client's connections and releases it. NULL or freed: ignored.
+ */
+void sockit_http_free(sockit_http *client);
+
+/**
+ * Performs `req`: connects (or reuses a pooled connection of `client`), sends, follows
+ * redirects as the request allows, and delivers the final response's body to `sink`
+ * (borrowed, not consumed: it gets the chunks, then its end; or the error) or, when
+ * `sink` is NULL, into `resp`'s body. `resp` (required) is cleared and filled, also on
+ * failure with what did arrive. `client` may be NULL: a one-off client, no reuse.
+ *
+ * Blocks until the response body has been received, within the request's timeouts.
+ * Returns `SOCKIT_OK` for any complete response, whatever its status code. Errors:
+ * `SOCKIT_INVALID` (bad URL, or a header, method or body the request cannot send),
+ * `SOCKIT_UNSUPPORTED` ("https://" and other schemes), resolver and connect errors,
+ * `SOCKIT_TIMEOUT`, `SOCKIT_CLOSED` (the server went away: the body received so far was
+ * delivered), `SOCKIT_PROTOCOL` (malformed response, header limits, bad chunk, redirect
+ * loop, too many redirects), or a sink's error.
+ */
+sockit_status sockit_http_perform(sockit_http *client,
+                                  sockit_http_request *req,
+                                  sockit_sink *sink,
+                                  sockit_http_response *resp);
+
+/**
+ * LuaSocket 3's simple form `http.request(url [, body])`: GET `url`, or POST `body`
+ * (with Content-Type application/x-www-form-urlencoded) when `body` is not NULL (even
+ * with `len` 0). The body comes back in `out_body` (cleared first), the status code in
+ * `*code` (optional). `client` may be NULL. Blocks like `sockit_http_perform`; the
+ * status code is not an error.
+ */
+sockit_status sockit_http_simple(sockit_http *client,
+                                 const char *url,
+                                 const uint8_t *body,
+                                 size_t len,
+                                 sockit_buffer *out_body,
+                                 int *code);
+
+/**
+ * A new request for `method` ("GET", "POST", ...; a token) and `url`
+ * ("http://[user:password@]host[:port]/path", "http://" optional), in `*out` (owned by
+ * the caller). Defaults: follow up to 5 redirects, 60 s per wait, keep-alive, no body.
+ * The URL is checked when performed. Never blocks.
+ */
+sockit_status sockit_http_request_new(const char *method,
+                                      const char *url,
+                                      sockit_http_request **out);
+
+/**
+ * Releases a request (and a body source it still holds). NULL or freed: ignored.
+ */
+void sockit_http_request_free(sockit_http_request *req);
+
+/**
+ * Changes the method (a token; CR, LF, NUL, spaces refused). Never blocks.
+ */
+sockit_status sockit_http_request_set_method(sockit_http_request *req, const char *method);
+
+/**
+ * Changes the URL. Never blocks.
+ */
+sockit_status sockit_http_request_set_url(sockit_http_request *req, const char *url);
+
+/**
+ * Appends a header field (repeats allowed, order kept; the name goes out in canonical
+ * spelling when the canonic table has it). `SOCKIT_INVALID` when the name is not a token
+ * or the value has CR, LF or NUL. Host, User-Agent and Authorization replace the
+ * client's own; Content-Length and Transfer-Encoding: chunked direct the body framing.
+ * Never blocks.
+ */
+sockit_status sockit_http_request_add_header(sockit_http_request *req,
+                                             const char *name,
+                                             const char *value);
+
+/**
+ * Sets a header field, replacing every field of that name (any case); a NULL `value`
+ * removes them. Checks as `sockit_http_request_add_header`. Never blocks.
+ */
+sockit_status sockit_http_request_set_header(sockit_http_request *req,
+                                             const char *name,
+                                             const char *value);
+
+/**
+ * The body: a copy of `len` bytes at `data` (sent with Content-Length). Replaces any
+ * earlier body. Never blocks.
+ */
+sockit_status sockit_http_request_set_body(sockit_http_request *req,
+                                           const uint8_t *data,
+                                           size_t len);
+
+/**
+ * The body from a source, which this call takes over (even when it fails: do not use
+ * or free `src` afterwards). The body is sent with Content-Length when `size` is not
+ * negative or the source knows its size (a 1.3b send callback does), else chunked. The
+ * source is read once, by the next perform. Never blocks.
+ */
+sockit_status sockit_http_request_set_body_source(sockit_http_request *req,
+                                                  sockit_source *src,
+                                                  int64_t size);
+
+/**
+ * No body. Never blocks.
+ */
+sockit_status sockit_http_request_clear_body(sockit_http_request *req);
+
+/**
+ * Whether to follow redirects (`follow` non-zero; LuaSocket's `redirect`, the opposite
+ * of 1.3b's `stay`) and at most how many (`max_redirects` >= 0). Never blocks.
+ */
+sockit_status sockit_http_request_set_redirect(sockit_http_request *req,
+                                               int follow,
+                                               int max_redirects);
+
+/**
+ * Sends the request through an HTTP proxy "http://[user:password@]host[:port]" (the
+ * credentials become Proxy-Authorization); NULL for none. Never blocks.
+ */
+sockit_status sockit_http_request_set_proxy(sockit_http_request *req, const char *proxy);
+
+/**
+ * Basic credentials (sent to the URL's origin only, never after a redirect to another
+ * one); a NULL `user` goes back to the URL's userinfo. A NULL `password` is empty.
+ * Never blocks.
+ */
+sockit_status sockit_http_request_set_auth(sockit_http_request *req,
+                                           const char *user,
+                                           const char *password);
+
+/**
+ * Timeouts in seconds (negative = none): `block` bounds each wait (connect included),
+ * `total` the whole perform, redirects included. Default: 60 s per wait. Never blocks.
+ */
+sockit_status sockit_http_request_set_timeout(sockit_http_request *req, double block, double total);
+
+/**
+ * Whether a request with a body asks "Expect: 100-continue" first and waits (up to 1 s)
+ * for the server's go-ahead. Default off. Never blocks.
+ */
+sockit_status sockit_http_request_set_expect_continue(sockit_http_request *req, int on);
+
+/**
+ * Whether the connection may be kept for reuse (default on; off sends "Connection:
+ * close"). Never blocks.
+ */
+sockit_status sockit_http_request_set_keep_alive(sockit_http_request *req, int on);
+
+/**
+ * Limits on a response head: at most `max_head_bytes` bytes (default 65536) and
+ * `max_headers` fields (default 100); both at least 1. Never blocks.
+ */
+sockit_status sockit_http_request_set_limits(sockit_http_request *req,
+                                             size_t max_head_bytes,
+                                             size_t max_headers);
+
+/**
+ * A new, empty response in `*out` (owned by the caller). Never blocks.
+ */
+sockit_status sockit_http_response_new(sockit_http_response **out);
+
+/**
+ * Releases a response. NULL or freed: ignored.
+ */
+void sockit_http_response_free(sockit_http_response *resp);
+
+/**
+ * The status code (0 when no status line arrived). Returns 0 for a NULL or freed
+ * response. Never blocks.
+ */
+int sockit_http_response_code(sockit_http_response *resp);
+
+/**
+ * The status line as received ("HTTP/1.1 200 OK") into `line`, the reason phrase into
+ * `reason` (both optional, text). Never blocks.
+ */
+sockit_status sockit_http_response_status(sockit_http_response *resp,
+                                          sockit_buffer *line,
+                                          sockit_buffer *reason);
+
+/**
+ * Facts about the exchange: body bytes received (delivered to the sink or collected),
+ * redirects followed, and whether the last connection came from the pool (each
+ * optional). Never blocks.
+ */
+sockit_status sockit_http_response_info(sockit_http_response *resp,
+                                        uint64_t *received,
+                                        int *redirects,
+                                        int *reused);
+
+/**
+ * The URL of the last request made (after redirects) into `url` (text). Never blocks.
+ */
+sockit_status sockit_http_response_url(sockit_http_response *resp, sockit_buffer *url);
+
+/**
+ * The body collected by a perform without sink, copied into `body` (cleared first).
+ * Never blocks.
+ */
+sockit_status sockit_http_response_body(sockit_http_response *resp, sockit_buffer *body);
+
+/**
+ * The number of header fields (`trailers` zero) or trailer fields (non-zero) into
+ * `*count`. Never blocks.
+ */
+sockit_status sockit_http_response_field_count(sockit_http_response *resp,
+                                               int trailers,
+                                               size_t *count);
+
+/**
+ * Header (or trailer) field number `index` (from 0, in the order received): its name,
+ * lower-cased, into `name` and its value into `value` (both optional, text).
+ * `SOCKIT_INVALID` when `index` is out of range. Never blocks.
+ */
+sockit_status sockit_http_response_field_at(sockit_http_response *resp,
+                                            int trailers,
+                                            size_t index,
+                                            sockit_buffer *name,
+                                            sockit_buffer *value);
+
+/**
+ * The value of header (or trailer) field `name` (any case) into `value` (text); repeated
+ * fields are joined with ", " (LuaSocket's table of headers). `*found` (optional) tells
+ * whether there was one; when not, `value` is emptied and `SOCKIT_OK` returned. Never
+ * blocks.
+ */
+sockit_status sockit_http_response_field(sockit_http_response *resp,
+                                         int trailers,
+                                         const char *name,
+                                         sockit_buffer *value,
+                                         int *found);
+
+/**
+ * The canonical spelling of header name `name` (LuaSocket's `socket.headers.canonic`,
+ * looked up in any case) into `out` (text): "content-type" gives "Content-Type". A name
+ * outside the table is copied unchanged; `*found` (optional) tells which. Never blocks.
+ */
+sockit_status sockit_headers_canonic(const char *name, sockit_buffer *out, int *found);
+
+/**
+ * The number of names in the canonic table. Never blocks.
+ */
+size_t sockit_headers_canonic_count(void);
+
+/**
+ * Name number `index` of the canonic table (sorted by lower-case name) into `out`
+ * (text); `SOCKIT_INVALID` when `index` is out of range. Lower-case it for the key of
+ * LuaSocket's table. Never blocks.
+ */
+sockit_status sockit_headers_canonic_at(size_t index, sockit_buffer *out);
 
 /**
  * Gives the error of the callback now running its message: a callback stage that is
@@ -1280,6 +1780,163 @@ sockit_status sockit_select(sockit_socket *const *reads,
                             bool *write_ready);
 
 /**
+ * Settings for sending through the server at `host`:`port` (0 = 25), in `*out` (owned by
+ * the caller): EHLO name "localhost", no credentials, 60 s per wait. Never blocks.
+ */
+sockit_status sockit_smtp_new(const char *host, int port, sockit_smtp **out);
+
+/**
+ * Releases the settings. NULL or freed: ignored.
+ */
+void sockit_smtp_free(sockit_smtp *smtp);
+
+/**
+ * The name sent with EHLO/HELO (CR, LF, NUL refused). Never blocks.
+ */
+sockit_status sockit_smtp_set_domain(sockit_smtp *smtp, const char *domain);
+
+/**
+ * Credentials for AUTH PLAIN (or LOGIN, when the server offers only that); a NULL `user`
+ * removes them. Sending fails with `SOCKIT_UNSUPPORTED` when credentials are set and the
+ * server offers neither. Never blocks.
+ */
+sockit_status sockit_smtp_set_auth(sockit_smtp *smtp, const char *user, const char *password);
+
+/**
+ * Timeouts in seconds (negative = none): `block` bounds each wait, `total` each whole
+ * send. Never blocks.
+ */
+sockit_status sockit_smtp_set_timeout(sockit_smtp *smtp, double block, double total);
+
+/**
+ * Sends the message at `data` (`len` bytes: header fields, empty line, body, with CRLF
+ * line ends; it is dot-stuffed here) from `from` to the `n` addresses of `rcpt`
+ * (LuaSocket 3's `smtp.send`). Addresses may be bare or in angle brackets; any with CR,
+ * LF or NUL is refused before connecting. Blocks until the server accepted the message
+ * (connect, EHLO or HELO, AUTH, MAIL, RCPT..., DATA, QUIT). A refusal is
+ * `SOCKIT_PROTOCOL` with the server's reply as message.
+ */
+sockit_status sockit_smtp_send(sockit_smtp *smtp,
+                               const char *from,
+                               const char *const *rcpt,
+                               size_t n,
+                               const uint8_t *data,
+                               size_t len);
+
+/**
+ * As `sockit_smtp_send`, the message read from `src` (TAKEN, even on failure), for
+ * example one made by `sockit_mail_message`. `*size` (optional): the message's bytes.
+ */
+sockit_status sockit_smtp_send_source(sockit_smtp *smtp,
+                                      const char *from,
+                                      const char *const *rcpt,
+                                      size_t n,
+                                      sockit_source *src,
+                                      uint64_t *size);
+
+/**
+ * LuaSocket 1.3b's `smtp_mail(from, rcpt, headers, body, server)`: the `nheaders` fields
+ * (`names[i]: values[i]`, names in canonical spelling), an empty line and `body` (line
+ * ends made CRLF) go to the `n` addresses of `rcpt`; those not named in the headers get
+ * a blind copy. Blocks like `sockit_smtp_send`.
+ */
+sockit_status sockit_smtp_mail(sockit_smtp *smtp,
+                               const char *from,
+                               const char *const *rcpt,
+                               size_t n,
+                               const char *const *names,
+                               const char *const *values,
+                               size_t nheaders,
+                               const uint8_t *body,
+                               size_t len);
+
+/**
+ * CGILua's `mail{to, from, subject, message, cc, bcc}` (1.3b): `to`, `cc` and `bcc` are
+ * comma-separated lists (`subject`, `message`, `cc`, `bcc` may be NULL); To, From,
+ * Subject and Cc become header fields, the message goes to every address of the three
+ * lists. Blocks like `sockit_smtp_send`.
+ */
+sockit_status sockit_smtp_mail_cgilua(sockit_smtp *smtp,
+                                      const char *to,
+                                      const char *from,
+                                      const char *subject,
+                                      const char *message,
+                                      const char *cc,
+                                      const char *bcc);
+
+/**
+ * A new, empty part (no fields, no body) in `*out`, owned by the caller. Never blocks.
+ */
+sockit_status sockit_mail_part_new(sockit_mail_part **out);
+
+/**
+ * Releases a part (and its body source and subparts). NULL or freed: ignored.
+ */
+void sockit_mail_part_free(sockit_mail_part *part);
+
+/**
+ * Appends a header field (order kept, repeats allowed, canonical spelling on output).
+ * `SOCKIT_INVALID` when the name is not a token or the value has CR, LF or NUL. Never
+ * blocks.
+ */
+sockit_status sockit_mail_part_add_header(sockit_mail_part *part,
+                                          const char *name,
+                                          const char *value);
+
+/**
+ * The body: a copy of `len` bytes (sent as they are: use CRLF line ends). Replaces any
+ * earlier body, parts included. Never blocks.
+ */
+sockit_status sockit_mail_part_set_body(sockit_mail_part *part, const uint8_t *data, size_t len);
+
+/**
+ * The body from `src` (TAKEN, even on failure), read when the message is produced.
+ * Never blocks.
+ */
+sockit_status sockit_mail_part_set_body_source(sockit_mail_part *part, sockit_source *src);
+
+/**
+ * A text part in `*out`: the text from `src` (TAKEN) with line ends made CRLF,
+ * quoted-printable encoded and wrapped; Content-Type "text/plain; charset=<charset>"
+ * (NULL: utf-8). Never blocks.
+ */
+sockit_status sockit_mail_part_text(sockit_source *src,
+                                    const char *charset,
+                                    sockit_mail_part **out);
+
+/**
+ * An attachment part in `*out`: the bytes from `src` (TAKEN) base64 encoded in lines of
+ * 76 columns, with Content-Type `content_type` and Content-Disposition attachment (with
+ * `filename` unless NULL). Never blocks.
+ */
+sockit_status sockit_mail_part_attachment(sockit_source *src,
+                                          const char *content_type,
+                                          const char *filename,
+                                          sockit_mail_part **out);
+
+/**
+ * Appends `child` (TAKEN, even on failure) to the parts of `parent`, which becomes
+ * multipart (multipart/mixed unless its Content-Type says otherwise; the boundary is
+ * added when the message is produced). `SOCKIT_INVALID` when `parent` already has a
+ * body of bytes or a source. Never blocks.
+ */
+sockit_status sockit_mail_part_add_part(sockit_mail_part *parent, sockit_mail_part *child);
+
+/**
+ * Sets the preamble (`epilogue` zero) or epilogue (non-zero) text of a multipart part
+ * (one without parts yet becomes multipart). Never blocks.
+ */
+sockit_status sockit_mail_part_set_text(sockit_mail_part *part, int epilogue, const char *text);
+
+/**
+ * The whole message made from `part` (TAKEN, even on failure), as a source in `*out`
+ * (owned by the caller): Date, X-Mailer and MIME-Version 1.0 added unless present,
+ * every part laid out with its boundary. Sources inside are read as the message is
+ * pulled. Never blocks.
+ */
+sockit_status sockit_mail_message(sockit_mail_part *part, sockit_source **out);
+
+/**
  * A new TCP master socket (LuaSocket's `socket.tcp()`; `tcp4()` and `tcp6()` with
  * `SOCKIT_FAMILY_INET` / `_INET6`; IPv6 sockets are IPv6-only). With
  * `SOCKIT_FAMILY_ANY` the descriptor is made at bind or connect, for the family of the
@@ -1748,6 +2405,59 @@ double sockit_gettime(void);
  * time is slept). Values above 10^9 seconds are capped.
  */
 void sockit_sleep(double secs);
+
+/**
+ * Connects to `host`:`port` (every resolved address in turn) and hands the connection
+ * out in `*out` (owned by the caller). `timeout` is in seconds and bounds each wait, the
+ * connect included (negative = wait forever). The server's greeting is not read: call
+ * `sockit_tp_check`. Blocks while resolving and connecting.
+ */
+sockit_status sockit_tp_connect(const char *host, int port, double timeout, sockit_tp **out);
+
+/**
+ * Sets the timeouts in seconds (negative = forever): `block` bounds each wait, `total`
+ * every wait from now on together. Never blocks.
+ */
+sockit_status sockit_tp_settimeout(sockit_tp *tp, double block, double total);
+
+/**
+ * Sends the command `verb` (sent upper-cased) with an optional argument `arg` (NULL for
+ * none) as one line. `SOCKIT_INVALID` without sending anything when either contains CR,
+ * LF or NUL, or the verb is empty or has a space. Blocks until sent.
+ */
+sockit_status sockit_tp_command(sockit_tp *tp, const char *verb, const char *arg);
+
+/**
+ * Sends raw bytes (for example a message body already dot-stuffed). Blocks until sent.
+ */
+sockit_status sockit_tp_send(sockit_tp *tp, const uint8_t *data, size_t len);
+
+/**
+ * Reads one reply (all lines of a multi-line reply) and checks its code against
+ * `expect`: patterns of three digits or '.' separated by spaces, commas or '|' ("2..",
+ * "250", "2.. 3.."); NULL accepts any code. The code goes to `*code` and the reply text
+ * (lines joined with "\n") to `reply` (both optional, NULL = not wanted) whether or not
+ * it matched. A reply that does not match gives `SOCKIT_PROTOCOL` with the reply text as
+ * the error message; a malformed reply `SOCKIT_PROTOCOL` too. Blocks until the reply
+ * arrives or the timeout expires.
+ */
+sockit_status sockit_tp_check(sockit_tp *tp, const char *expect, int *code, sockit_buffer *reply);
+
+/**
+ * The server's address: the IP as text into `ip` (optional) and the port into `*port`
+ * (optional). Never blocks.
+ */
+sockit_status sockit_tp_peer(sockit_tp *tp, sockit_buffer *ip, int *port);
+
+/**
+ * Closes the connection (idempotent; the handle stays valid until freed). Never blocks.
+ */
+sockit_status sockit_tp_close(sockit_tp *tp);
+
+/**
+ * Closes and releases the connection. NULL or an already freed handle is ignored.
+ */
+void sockit_tp_free(sockit_tp *tp);
 
 /**
  * Creates a UDP socket. `family` is a `sockit_family`: `SOCKIT_FAMILY_INET` or

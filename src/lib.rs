@@ -2,6 +2,7 @@
 //!
 //! Layers, dependencies pointing down only:
 //! - `ffi`: the C API (opaque handles, statuses, panic boundary);
+//! - `proto`: protocol clients (tp, HTTP, FTP, SMTP);
 //! - `ltn12`: sources, sinks, filters and pumps; `mime` and `url`: pure transforms;
 //! - `net`: TCP, UDP, Unix sockets, select/poll, DNS, time;
 //! - `io`: timeouts and the buffered stream that serves every read shape;
@@ -13,6 +14,7 @@ pub mod io;
 pub mod ltn12;
 pub mod mime;
 pub mod net;
+pub mod proto;
 pub mod sys;
 pub mod url;
 

@@ -121,7 +121,9 @@ pub(crate) unsafe fn out_handle<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut 
 }
 
 /// Takes the object out of a source handle and frees the handle.
-unsafe fn take_source(p: *mut sockit_source, what: &str) -> Result<BoxSource> {
+/// Takes the source out of a source handle and frees the handle (composite
+/// constructors and protocol calls own the sources they are given).
+pub(crate) unsafe fn take_source(p: *mut sockit_source, what: &str) -> Result<BoxSource> {
     let obj = sockit_source::with(p, |s| {
         Ok(std::mem::replace(
             s,
@@ -133,7 +135,8 @@ unsafe fn take_source(p: *mut sockit_source, what: &str) -> Result<BoxSource> {
     Ok(obj.into_box())
 }
 
-unsafe fn take_sink(p: *mut sockit_sink, what: &str) -> Result<BoxSink> {
+/// Takes the sink out of a sink handle and frees the handle.
+pub(crate) unsafe fn take_sink(p: *mut sockit_sink, what: &str) -> Result<BoxSink> {
     let obj = sockit_sink::with(p, |s| Ok(std::mem::replace(s, Box::new(NullSink))))
         .map_err(|e| e.context(what))?;
     sockit_sink::free(p);

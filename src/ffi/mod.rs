@@ -6,14 +6,18 @@
 pub mod boundary;
 pub mod buffer;
 pub mod dns;
+pub mod ftp;
 pub mod handle;
+pub mod http;
 pub mod ltn12;
 pub mod mime;
 pub mod options;
 pub mod select;
+pub mod smtp;
 pub mod socket;
 pub mod status;
 pub mod time;
+pub mod tp;
 pub mod udp;
 pub mod url;
 
