@@ -82,86 +82,6 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
- * LuaSocket's `ltn12.BLOCKSIZE`: the default chunk size of pumps and reading sources.
- */
-#define BLOCKSIZE 2048
-
-/**
- * Longest chunk-size line (with extensions) the decoder accepts.
- */
-#define MAX_SIZE_LINE 4096
-
-/**
- * Largest trailer section the decoder accepts.
- */
-#define MAX_TRAILERS (64 * 1024)
-
-/**
- * The default line length, `mime.wrap`'s 76.
- */
-#define DEFAULT_LENGTH 76
-
-/**
- * LuaSocket's default listen backlog for `socket.bind`.
- */
-#define DEFAULT_BACKLOG 32
-
-/**
- * LuaSocket's default receive size.
- */
-#define DEFAULT_SIZE 8192
-
-/**
- * The largest receive size honoured; larger requests are treated as this.
- */
-#define MAX_DATAGRAM 65536
-
-/**
- * The longest path a Unix socket address holds (sun_path less its NUL).
- */
-#define MAX_PATH 107
-
-/**
- * The FTP port.
- */
-#define FTP_PORT 21
-
-/**
- * The longest chunk-size line accepted (size, extensions, line end).
- */
-#define MAX_CHUNK_LINE 4096
-
-/**
- * Redirects followed at most, by default (LuaSocket 3 and libcurl's common setting).
- */
-#define DEFAULT_MAX_REDIRECTS 5
-
-/**
- * How many idle connections a client keeps, over all origins.
- */
-#define DEFAULT_MAX_IDLE 8
-
-/**
- * The default HTTP port.
- */
-#define HTTP_PORT 80
-
-/**
- * The SMTP port.
- */
-#define SMTP_PORT 25
-
-/**
- * The longest reply line accepted, in bytes.
- */
-#define MAX_LINE (64 * 1024)
-
-/**
- * The most lines one multi-line reply may have.
- */
-#define MAX_LINES 10000
-
-/**
  * An address family. Calls that take a family take it as an `int` holding one of these
  * values (so that any integer a caller passes is checked); calls that report one write
  * it through a `sockit_family *`.
@@ -316,12 +236,6 @@ typedef enum {
    */
   SOCKIT_INTERNAL = 19,
 } sockit_status;
-
-/**
- * A small set of poll events: `IN`, `OUT`, `ERR`, `HUP` (the same bits as the C API's
- * `SOCKIT_POLL_*`).
- */
-typedef struct Events Events;
 
 /**
  * A growable byte buffer owned by the caller. Receiving calls clear it and fill it;
@@ -671,16 +585,6 @@ typedef int sockit_url_part;
  * The fragment field of a `sockit_url`.
  */
 #define SOCKIT_URL_FRAGMENT 10
-
-
-
-
-
-
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,14 +8,25 @@
 //! - `io`: timeouts and the buffered stream that serves every read shape;
 //! - `sys`: the only place that makes raw system calls.
 
+/// cbindgen:ignore
 pub mod error;
 pub mod ffi;
+/// cbindgen:ignore
 pub mod io;
+/// cbindgen:ignore
 pub mod ltn12;
+/// cbindgen:ignore
 pub mod mime;
+/// cbindgen:ignore
 pub mod net;
+/// cbindgen:ignore
 pub mod proto;
+/// cbindgen:ignore
 pub mod sys;
+/// cbindgen:ignore
 pub mod url;
 
 pub use error::{Error, ErrorKind, Result};
+
+// Only `ffi` is read by cbindgen (the other modules are marked `cbindgen:ignore`), so the
+// header declares the C API and nothing of the Rust core.
