@@ -430,7 +430,8 @@ typedef int sockit_pattern;
  * `fd`, or by running an event loop) and return 0 to go on, or non-zero to abort the call
  * with `SOCKIT_ABORTED`. It runs while the socket is locked: it must not call sockit
  * functions on the same socket (nor add that socket's handle to a poll set it waits on;
- * use `fd` instead).
+ * use `fd` instead), and the output buffer of the call is being filled: using it from
+ * the callback gives `SOCKIT_INVALID`.
  */
 typedef int (*sockit_wait_fn)(void *userdata, int fd, int events);
 

@@ -82,6 +82,7 @@ impl<T: 'static> Shell<T> {
     /// # Safety
     /// `p` is NULL or a pointer this module handed out (or garbage that the magic check
     /// catches in most cases).
+    #[inline]
     pub unsafe fn get<'a>(p: *const Shell<T>, what: &str) -> Result<&'a Shell<T>> {
         let shell = p
             .as_ref()
@@ -96,6 +97,7 @@ impl<T: 'static> Shell<T> {
     ///
     /// # Safety
     /// As `get`.
+    #[inline]
     pub unsafe fn with<R>(
         p: *const Shell<T>,
         what: &str,
@@ -116,6 +118,7 @@ impl<T: 'static> Shell<T> {
     /// # Safety
     /// As `get`, and no other thread uses the handle meanwhile (the documented contract
     /// of such handles).
+    #[inline]
     pub unsafe fn with_unlocked<R>(
         p: *const Shell<T>,
         what: &str,

@@ -106,7 +106,8 @@ pub const SOCKIT_WAIT_WRITE: c_int = 2;
 /// `fd`, or by running an event loop) and return 0 to go on, or non-zero to abort the call
 /// with `SOCKIT_ABORTED`. It runs while the socket is locked: it must not call sockit
 /// functions on the same socket (nor add that socket's handle to a poll set it waits on;
-/// use `fd` instead).
+/// use `fd` instead), and the output buffer of the call is being filled: using it from
+/// the callback gives `SOCKIT_INVALID`.
 #[allow(non_camel_case_types)]
 pub type sockit_wait_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, fd: c_int, events: c_int) -> c_int>;
@@ -151,23 +152,17 @@ fn give(out: &mut *mut sockit_socket, s: Socket) {
     *out = sockit_socket::new(s);
 }
 
-/// Runs `f` on the bytes of `out` taken out of the buffer, so that the buffer is not
-/// locked while `f` runs (no two handles are ever locked at once, and a wait callback may
-/// use the buffer's other functions). The bytes go back into the buffer afterwards,
-/// whatever `f` returned.
+/// Runs `f` on the bytes of `out`, cleared first. Buffers are not locked (see
+/// `sockit_buffer`), so this adds no lock to a receive; a wait callback that uses `out`
+/// while `f` runs gets `SOCKIT_INVALID` ("in use") instead of a second borrow.
 unsafe fn with_out<R>(
     out: *mut sockit_buffer,
     f: impl FnOnce(&mut Vec<u8>) -> Result<R>,
 ) -> Result<R> {
-    let mut v = sockit_buffer::with(out, |b| Ok(std::mem::take(b)))?;
-    v.clear();
-    let r = f(&mut v);
-    // If the buffer was freed meanwhile, the bytes are dropped with `v`.
-    let _ = sockit_buffer::with(out, |b| {
-        *b = v;
-        Ok(())
-    });
-    r
+    sockit_buffer::with(out, |v| {
+        v.clear();
+        f(v)
+    })
 }
 
 /// Runs `f` with the client stream of `s` and a `Wait` built from the C callback.
