@@ -403,7 +403,7 @@ static void test_body_source(int port) {
     sockit_buffer_append(want, (const uint8_t *)head, strlen(head));
     for (int i = 0; chunks[i]; i++) sockit_buffer_append(want, (const uint8_t *)chunks[i], strlen(chunks[i]));
     CHECK(size == sockit_buffer_len(want));
-    CHECK(stored("c-body-source", eml, json));
+    CHECK(stored("Subject: c-body-source\r\n", eml, json));
     CHECK(sockit_buffer_len(eml) == sockit_buffer_len(want) &&
           memcmp(sockit_buffer_data(eml), sockit_buffer_data(want), sockit_buffer_len(want)) == 0);
     CHECK(!contains(eml, "replaced body"));
