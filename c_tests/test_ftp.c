@@ -196,6 +196,56 @@ static void test_session(void) {
     sockit_buffer_free(reply);
 }
 
+/* The generic command/reply connection against pyftpdlib: raw bytes sent with
+ * sockit_tp_send (commands pipelined in one send), and sockit_tp_settimeout ending a wait
+ * for a reply the server will not send. */
+static void test_tp_raw(void) {
+    sockit_tp *tp = NULL;
+    sockit_buffer *reply = sockit_buffer_new();
+    int code = 0;
+    char line[256];
+
+    CHECK_OK(sockit_tp_connect("127.0.0.1", port, 10, &tp));
+    CHECK_OK(sockit_tp_check(tp, "220", &code, reply));
+    CHECK(contains(reply, "220 sockit test FTP server ready."));
+    /* login as raw lines, split in the middle of a command */
+    snprintf(line, sizeof line, "USER %s\r\nPA", user);
+    CHECK_OK(sockit_tp_send(tp, (const uint8_t *)line, strlen(line)));
+    CHECK_OK(sockit_tp_check(tp, "331", &code, reply));
+    snprintf(line, sizeof line, "SS %s\r\n", pass);
+    CHECK_OK(sockit_tp_send(tp, (const uint8_t *)line, strlen(line)));
+    CHECK_OK(sockit_tp_check(tp, "230", &code, reply));
+    /* three commands in one send, three replies in order */
+    const char *batch = "TYPE I\r\nSIZE c-pasv.bin\r\nPWD\r\n";
+    CHECK_OK(sockit_tp_send(tp, (const uint8_t *)batch, strlen(batch)));
+    CHECK_OK(sockit_tp_check(tp, "200", &code, reply));
+    CHECK_OK(sockit_tp_check(tp, "213", &code, reply));
+    CHECK(strcmp(sockit_buffer_cstr(reply), "213 1048576") == 0); /* written by test_round_trips */
+    CHECK_OK(sockit_tp_check(tp, "257", &code, reply));
+    CHECK(contains(reply, "\"/\""));
+
+    /* nothing asked, nothing answered: the block timeout ends the wait, in time */
+    CHECK_OK(sockit_tp_settimeout(tp, 0.3, -1));
+    double t0 = sockit_gettime();
+    CHECK_STATUS(sockit_tp_check(tp, NULL, &code, reply), SOCKIT_TIMEOUT);
+    double dt = sockit_gettime() - t0;
+    CHECK(dt >= 0.25 && dt < 3.0);
+    /* the session is still in step; the total timeout works the same way */
+    CHECK_OK(sockit_tp_command(tp, "NOOP", NULL));
+    CHECK_OK(sockit_tp_check(tp, "200", &code, reply));
+    CHECK_OK(sockit_tp_settimeout(tp, -1, 0.3));
+    t0 = sockit_gettime();
+    CHECK_STATUS(sockit_tp_check(tp, NULL, &code, reply), SOCKIT_TIMEOUT);
+    dt = sockit_gettime() - t0;
+    CHECK(dt >= 0.25 && dt < 3.0);
+    CHECK_OK(sockit_tp_settimeout(tp, 10, -1));
+    CHECK_OK(sockit_tp_send(tp, (const uint8_t *)"QUIT\r\n", 6));
+    CHECK_OK(sockit_tp_check(tp, "221", &code, reply));
+    CHECK_STATUS(sockit_tp_check(tp, NULL, &code, reply), SOCKIT_CLOSED);
+    sockit_tp_free(tp);
+    sockit_buffer_free(reply);
+}
+
 int main(void) {
     test_offline();
     const char *p = getenv("SOCKIT_FTP_PORT"), *m = getenv("SOCKIT_FTP_MASQ_PORT");
@@ -211,5 +261,6 @@ int main(void) {
     test_round_trips();
     test_dirs_errors_masquerade();
     test_session();
+    test_tp_raw();
     return check_done();
 }

@@ -4,7 +4,9 @@
 #include "check.h"
 #include <stdint.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static int httpbin, fault;
 static char url[512];
@@ -26,6 +28,22 @@ static int contains(sockit_buffer *b, const char *s) {
     for (size_t i = 0; n <= len && i <= len - n; i++)
         if (memcmp(d + i, s, n) == 0) return 1;
     return 0;
+}
+
+/* How many times `s` occurs in `b`, ASCII letters compared without case. */
+static int count_ci(sockit_buffer *b, const char *s) {
+    size_t n = strlen(s), len = sockit_buffer_len(b);
+    const uint8_t *d = sockit_buffer_data(b);
+    int count = 0;
+    for (size_t i = 0; n <= len && i <= len - n; i++)
+        if (strncasecmp((const char *)d + i, s, n) == 0) count++;
+    return count;
+}
+
+/* Whether the buffer ends with `s`. */
+static int ends_with(sockit_buffer *b, const char *s) {
+    size_t n = strlen(s), len = sockit_buffer_len(b);
+    return n <= len && memcmp(sockit_buffer_data(b) + len - n, s, n) == 0;
 }
 
 /* Performs one request (no sink: body collected), returns the status. */
@@ -95,6 +113,71 @@ static void test_offline(void) {
     sockit_http_request_free(req); /* twice: harmless */
     sockit_http_response_free(resp);
     sockit_buffer_free(b);
+}
+
+/* Request setters and pool calls with bad arguments and freed handles: a clear status,
+ * never a crash. */
+static void test_offline_setters(void) {
+    sockit_http *c = NULL;
+    sockit_http_request *req = NULL;
+    size_t idle = 99;
+
+    CHECK_OK(sockit_http_request_new("GET", "http://127.0.0.1:1/", &req));
+    /* set_header: the checks of add_header */
+    CHECK_STATUS(sockit_http_request_set_header(NULL, "X-A", "1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, NULL, "1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, NULL, NULL), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "", "1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X Evil", "1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-Evil:", "1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X\r\nEvil", "1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-Evil", "a\r\nInjected: 1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-Evil", "a\nInjected: 1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-Evil", "a\rInjected: 1"), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "X-Evil") != NULL);
+    CHECK_OK(sockit_http_request_set_header(req, "X-A", "1"));
+    CHECK_OK(sockit_http_request_set_header(req, "X-A", ""));    /* an empty value is a value */
+    CHECK_OK(sockit_http_request_set_header(req, "X-A", NULL));  /* removes */
+    CHECK_OK(sockit_http_request_set_header(req, "X-Absent", NULL)); /* nothing to remove */
+    /* clear_body, set_keep_alive */
+    CHECK_STATUS(sockit_http_request_clear_body(NULL), SOCKIT_INVALID);
+    CHECK_OK(sockit_http_request_clear_body(req));
+    CHECK_OK(sockit_http_request_clear_body(req)); /* twice: still no body */
+    CHECK_STATUS(sockit_http_request_set_keep_alive(NULL, 0), SOCKIT_INVALID);
+    CHECK_OK(sockit_http_request_set_keep_alive(req, 0));
+    CHECK_OK(sockit_http_request_set_keep_alive(req, 7)); /* any non-zero is on */
+    /* a source body is released by clear_body (valgrind sees a leak otherwise) */
+    sockit_source *src = NULL;
+    CHECK_OK(sockit_source_string((const uint8_t *)"abc", 3, &src));
+    CHECK_OK(sockit_http_request_set_body_source(req, src, -1));
+    CHECK_OK(sockit_http_request_clear_body(req));
+    sockit_http_request_free(req);
+    /* freed request */
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-A", "1"), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "freed") != NULL);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-A", NULL), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_clear_body(req), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "freed") != NULL);
+    CHECK_STATUS(sockit_http_request_set_keep_alive(req, 1), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "freed") != NULL);
+
+    /* close_idle and idle_count */
+    CHECK_STATUS(sockit_http_close_idle(NULL), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_idle_count(NULL, &idle), SOCKIT_INVALID);
+    CHECK_OK(sockit_http_new(&c));
+    CHECK_STATUS(sockit_http_idle_count(c, NULL), SOCKIT_INVALID);
+    CHECK_OK(sockit_http_idle_count(c, &idle));
+    CHECK(idle == 0);
+    CHECK_OK(sockit_http_close_idle(c)); /* an empty pool */
+    CHECK_OK(sockit_http_close_idle(c));
+    CHECK_OK(sockit_http_idle_count(c, &idle));
+    CHECK(idle == 0);
+    sockit_http_free(c);
+    CHECK_STATUS(sockit_http_close_idle(c), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "freed") != NULL);
+    idle = 99;
+    CHECK_STATUS(sockit_http_idle_count(c, &idle), SOCKIT_INVALID);
+    CHECK(idle == 99);
 }
 
 /* A source callback yielding "part one, " and "part two". */
@@ -275,6 +358,216 @@ static void test_keepalive(void) {
     snprintf(url, sizeof url, "http://127.0.0.1:%d/sockit/peers?tag=%s", httpbin, tag);
     CHECK_OK(get(NULL, url, resp, body));
     CHECK(contains(body, "\"connections\": 3,"));
+
+    sockit_http_free(c);
+    sockit_http_response_free(resp);
+    sockit_buffer_free(body);
+}
+
+/* set_header and clear_body, seen by httpbin's echoes and on the wire (the fault
+ * server's /echo returns the raw request). */
+static void test_request_setters(sockit_http *c) {
+    sockit_http_request *req = NULL;
+    sockit_http_response *resp = NULL;
+    sockit_buffer *body = sockit_buffer_new();
+
+    CHECK_OK(sockit_http_response_new(&resp));
+
+    /* set_header replaces every field of the name, whatever its case */
+    CHECK_OK(sockit_http_request_new("GET", U(httpbin, "/headers"), &req));
+    CHECK_OK(sockit_http_request_add_header(req, "X-Multi", "one"));
+    CHECK_OK(sockit_http_request_add_header(req, "x-multi", "two"));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(contains(body, "\"X-Multi\": \"one,two\"")); /* both went out */
+    CHECK_OK(sockit_http_request_set_header(req, "X-MULTI", "three"));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(contains(body, "\"X-Multi\": \"three\""));
+    CHECK(!contains(body, "one") && !contains(body, "two"));
+    /* a name not there yet is added */
+    CHECK_OK(sockit_http_request_set_header(req, "X-Fresh", "new"));
+    /* the client's own User-Agent is replaced */
+    CHECK_OK(sockit_http_request_set_header(req, "user-agent", "tester/2"));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(contains(body, "\"X-Fresh\": \"new\"") && contains(body, "\"X-Multi\": \"three\""));
+    CHECK(contains(body, "\"User-Agent\": \"tester/2\"") && !contains(body, "sockit/"));
+    /* NULL removes every field of the name; the client's User-Agent comes back */
+    CHECK_OK(sockit_http_request_set_header(req, "x-multi", NULL));
+    CHECK_OK(sockit_http_request_set_header(req, "User-Agent", NULL));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 200);
+    CHECK(!contains(body, "X-Multi") && contains(body, "\"X-Fresh\": \"new\""));
+    CHECK(contains(body, "\"User-Agent\": \"sockit/"));
+    sockit_http_request_free(req);
+
+    /* on the wire: one field left, the others untouched; a refused value changes nothing */
+    CHECK_OK(sockit_http_request_new("GET", U(fault, "/echo"), &req));
+    CHECK_OK(sockit_http_request_add_header(req, "X-Dup", "a"));
+    CHECK_OK(sockit_http_request_add_header(req, "X-Other", "kept"));
+    CHECK_OK(sockit_http_request_add_header(req, "x-dup", "b"));
+    CHECK_OK(sockit_http_request_add_header(req, "X-DUP", "c"));
+    CHECK_OK(sockit_http_request_set_header(req, "x-Dup", "final"));
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-Dup", "evil\r\nX-Injected: 1"), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_header(req, "X-Dup", "evil\nX-Injected: 1"), SOCKIT_INVALID);
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 200);
+    CHECK(count_ci(body, "\r\nX-Dup:") == 1);
+    CHECK(count_ci(body, "\r\nX-Dup: final\r\n") == 1);
+    CHECK(contains(body, "\r\nX-Other: kept\r\n"));
+    CHECK(!contains(body, "evil") && !contains(body, "X-Injected"));
+    /* removing it sends none; the others stay */
+    CHECK_OK(sockit_http_request_set_header(req, "X-DUP", NULL));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(count_ci(body, "X-Dup") == 0 && contains(body, "\r\nX-Other: kept\r\n"));
+    sockit_http_request_free(req);
+
+    /* clear_body: a POST that had a body sends none (Content-Length: 0) */
+    CHECK_OK(sockit_http_request_new("POST", U(httpbin, "/anything"), &req));
+    CHECK_OK(sockit_http_request_add_header(req, "Content-Type", "text/plain"));
+    CHECK_OK(sockit_http_request_set_body(req, (const uint8_t *)"body to clear", 13));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(contains(body, "\"data\": \"body to clear\""));
+    CHECK(contains(body, "\"Content-Length\": \"13\""));
+    CHECK_OK(sockit_http_request_clear_body(req));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 200);
+    CHECK(contains(body, "\"data\": \"\"") && !contains(body, "body to clear"));
+    CHECK(contains(body, "\"Content-Length\": \"0\"") || !contains(body, "\"Content-Length\""));
+    CHECK(contains(body, "\"method\": \"POST\""));
+    /* the request takes a body again afterwards */
+    CHECK_OK(sockit_http_request_set_body(req, (const uint8_t *)"again", 5));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(contains(body, "\"data\": \"again\""));
+    sockit_http_request_free(req);
+
+    /* on the wire: nothing after the head, no framing for a GET; a source body is dropped */
+    sockit_source *src = NULL;
+    CHECK_OK(sockit_source_string((const uint8_t *)"source body", 11, &src));
+    CHECK_OK(sockit_http_request_new("POST", U(fault, "/echo"), &req));
+    CHECK_OK(sockit_http_request_set_body_source(req, src, -1));
+    CHECK_OK(sockit_http_request_clear_body(req));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 200);
+    CHECK(contains(body, "POST /echo HTTP/1.1\r\n") && ends_with(body, "\r\n\r\n"));
+    CHECK(!contains(body, "source body") && !contains(body, "Transfer-Encoding"));
+    CHECK(contains(body, "\r\nContent-Length: 0\r\n") || !contains(body, "Content-Length"));
+    CHECK_OK(sockit_http_request_set_method(req, "GET"));
+    CHECK_OK(sockit_http_request_set_body(req, (const uint8_t *)"xyz", 3));
+    CHECK_OK(sockit_http_request_clear_body(req));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(contains(body, "GET /echo HTTP/1.1\r\n") && ends_with(body, "\r\n\r\n"));
+    CHECK(!contains(body, "xyz") && !contains(body, "Content-Length") &&
+          !contains(body, "Transfer-Encoding"));
+    sockit_http_request_free(req);
+
+    sockit_http_response_free(resp);
+    sockit_buffer_free(body);
+}
+
+/* The connections httpbin saw for requests tagged `tag` (-1 when the answer is unreadable). */
+static int peer_connections(const char *tag, int *requests) {
+    sockit_http_response *resp = NULL;
+    sockit_buffer *body = sockit_buffer_new();
+    char u[256];
+    int conns = -1;
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/sockit/peers?tag=%s", httpbin, tag);
+    if (sockit_http_response_new(&resp) == SOCKIT_OK && get(NULL, u, resp, body) == SOCKIT_OK) {
+        const char *t = sockit_buffer_cstr(body), *p = strstr(t, "\"connections\": ");
+        if (p) conns = atoi(p + strlen("\"connections\": "));
+        p = strstr(t, "\"requests\": ");
+        if (requests) *requests = p ? atoi(p + strlen("\"requests\": ")) : -1;
+    }
+    sockit_http_response_free(resp);
+    sockit_buffer_free(body);
+    return conns;
+}
+
+/* set_keep_alive and close_idle: what goes out, what the pool holds, and how many TCP
+ * connections the server counted. */
+static void test_pool_control(void) {
+    sockit_http *c = NULL;
+    sockit_http_request *req = NULL;
+    sockit_http_response *resp = NULL;
+    sockit_buffer *body = sockit_buffer_new();
+    size_t idle = 99;
+    int reused = -1, requests = -1;
+    char tag[96];
+
+    CHECK_OK(sockit_http_new(&c));
+    CHECK_OK(sockit_http_response_new(&resp));
+
+    /* keep-alive off: "Connection: close" goes out and nothing is pooled */
+    snprintf(tag, sizeof tag, "ka-off-%d-%ld-%d", httpbin, (long)time(NULL), (int)getpid());
+    CHECK_OK(sockit_http_request_new("GET", U(httpbin, "/headers"), &req));
+    CHECK_OK(sockit_http_request_add_header(req, "X-Sockit-Tag", tag));
+    CHECK_OK(sockit_http_request_set_keep_alive(req, 0));
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(run(c, req, resp, body));
+        CHECK(contains(body, "\"Connection\": \"close\""));
+        CHECK_OK(sockit_http_response_info(resp, NULL, NULL, &reused));
+        CHECK(reused == 0);
+        CHECK_OK(sockit_http_idle_count(c, &idle));
+        CHECK(idle == 0);
+    }
+    CHECK(peer_connections(tag, &requests) == 3 && requests == 3);
+
+    /* on again (same request, same client): the connection is kept and reused */
+    snprintf(tag + strlen(tag), sizeof tag - strlen(tag), "-on");
+    CHECK_OK(sockit_http_request_set_header(req, "X-Sockit-Tag", tag));
+    CHECK_OK(sockit_http_request_set_keep_alive(req, 1));
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(run(c, req, resp, body));
+        CHECK(sockit_http_response_code(resp) == 200 && !contains(body, "\"Connection\": \"close\""));
+        CHECK_OK(sockit_http_response_info(resp, NULL, NULL, &reused));
+        CHECK(reused == (i > 0));
+        CHECK_OK(sockit_http_idle_count(c, &idle));
+        CHECK(idle == 1);
+    }
+    CHECK(peer_connections(tag, &requests) == 1 && requests == 3);
+
+    /* close_idle: the pool empties and the next request opens a new connection */
+    snprintf(tag + strlen(tag), sizeof tag - strlen(tag), "-close-idle");
+    CHECK_OK(sockit_http_request_set_header(req, "X-Sockit-Tag", tag));
+    CHECK_OK(run(c, req, resp, body)); /* on the pooled connection */
+    CHECK_OK(sockit_http_response_info(resp, NULL, NULL, &reused));
+    CHECK(reused == 1);
+    CHECK_OK(sockit_http_close_idle(c));
+    CHECK_OK(sockit_http_idle_count(c, &idle));
+    CHECK(idle == 0);
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 200);
+    CHECK_OK(sockit_http_response_info(resp, NULL, NULL, &reused));
+    CHECK(reused == 0);
+    CHECK_OK(sockit_http_idle_count(c, &idle));
+    CHECK(idle == 1);
+    CHECK_OK(run(c, req, resp, body)); /* and that one is kept */
+    CHECK_OK(sockit_http_response_info(resp, NULL, NULL, &reused));
+    CHECK(reused == 1);
+    CHECK(peer_connections(tag, &requests) == 2 && requests == 3);
+    sockit_http_request_free(req);
+
+    /* on the wire: off adds exactly one "Connection: close", on adds none */
+    CHECK_OK(sockit_http_request_new("GET", U(fault, "/echo"), &req));
+    CHECK_OK(sockit_http_request_set_keep_alive(req, 0));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(count_ci(body, "\r\nConnection: close\r\n") == 1);
+    CHECK_OK(sockit_http_request_set_keep_alive(req, 1));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(count_ci(body, "Connection:") == 0);
+    sockit_http_request_free(req);
+
+    /* close_idle with connections to two servers empties both */
+    CHECK_OK(get(c, U(httpbin, "/get"), resp, body));
+    CHECK_OK(get(c, U(fault, "/echo"), resp, body));
+    CHECK_OK(sockit_http_idle_count(c, &idle));
+    CHECK(idle == 2);
+    CHECK_OK(sockit_http_close_idle(c));
+    CHECK_OK(sockit_http_idle_count(c, &idle));
+    CHECK(idle == 0);
+    /* the client still works afterwards */
+    CHECK_OK(get(c, U(fault, "/echo"), resp, body));
+    CHECK(sockit_http_response_code(resp) == 200);
+    CHECK_OK(sockit_http_response_info(resp, NULL, NULL, &reused));
+    CHECK(reused == 0);
 
     sockit_http_free(c);
     sockit_http_response_free(resp);
@@ -563,6 +856,7 @@ static void test_faults(sockit_http *c) {
 int main(void) {
     const char *h = getenv("SOCKIT_HTTPBIN_PORT"), *f = getenv("SOCKIT_FAULT_PORT");
     test_offline();
+    test_offline_setters();
     if (!h || !f) {
         printf("SOCKIT_HTTPBIN_PORT/SOCKIT_FAULT_PORT not set: server tests skipped "
                "(scripts/test-proto.sh runs them)\n");
@@ -574,6 +868,8 @@ int main(void) {
     CHECK_OK(sockit_http_new(&c));
     test_httpbin_basics(c);
     test_keepalive();
+    test_request_setters(c);
+    test_pool_control();
     test_redirects_and_auth(c);
     test_sinks_and_callbacks(c);
     test_faults(c);
