@@ -35,6 +35,17 @@ static int check_passed = 0, check_failed = 0;
 
 #define CHECK_OK(expr) CHECK_STATUS(expr, SOCKIT_OK)
 
+/* A check whose failure prints what went wrong (the regression it guards against). */
+#define CHECK_WHY(cond, what)                                                  \
+    do {                                                                       \
+        if (cond) {                                                            \
+            check_passed++;                                                    \
+        } else {                                                               \
+            check_failed++;                                                    \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, what);           \
+        }                                                                      \
+    } while (0)
+
 /* Compares a buffer's bytes with an expected byte string of known length. */
 #define CHECK_BUF(buf, bytes, n)                                                  \
     CHECK(sockit_buffer_len(buf) == (size_t)(n) &&                                \

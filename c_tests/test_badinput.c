@@ -66,16 +66,6 @@ static void row_check(const char *expr, int line, sockit_status got, sockit_stat
 /* A row whose result is not a status (accessors, free): just a condition. */
 #define ROWV(cond) CHECK(cond)
 
-/* A check whose failure prints what went wrong (the regression it guards against). */
-#define CHECK_WHY(cond, what)                                                  \
-    do {                                                                       \
-        if (cond) {                                                            \
-            check_passed++;                                                    \
-        } else {                                                               \
-            check_failed++;                                                    \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, what);           \
-        }                                                                      \
-    } while (0)
 
 /* Runs `body` in a child process and reports how the child ended: the exit status it
  * chose (0..255), or 1000 + the signal that killed it. Used for calls that could crash

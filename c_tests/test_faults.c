@@ -22,16 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A check whose failure prints what went wrong (the regression it guards against). */
-#define CHECK_WHY(cond, what)                                                  \
-    do {                                                                       \
-        if (cond) {                                                            \
-            check_passed++;                                                    \
-        } else {                                                               \
-            check_failed++;                                                    \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, what);           \
-        }                                                                      \
-    } while (0)
 
 /* ----- alarms ---------------------------------------------------------------------- */
 

@@ -83,6 +83,10 @@ pub struct Session {
     /// empty after HELO.
     pub extensions: Vec<String>,
     pub greeting: Reply,
+    /// True between the server's go-ahead for DATA and the end of the message: anything
+    /// sent then would be message text, so a failure in between ends the connection
+    /// without QUIT (the server drops the unfinished message).
+    in_data: bool,
 }
 
 impl Session {
@@ -95,6 +99,7 @@ impl Session {
             tp,
             extensions: Vec::new(),
             greeting,
+            in_data: false,
         })
     }
 
@@ -177,6 +182,7 @@ impl Session {
     /// of the message (before stuffing).
     pub fn data(&mut self, source: &mut dyn Source) -> Result<u64> {
         self.tp.exchange("DATA", None, "3..")?;
+        self.in_data = true;
         let mut counted = Counting {
             inner: source,
             count: 0,
@@ -188,13 +194,17 @@ impl Session {
             }
         }
         drop(stuffed);
+        self.in_data = false;
         self.tp.check("2..")?;
         Ok(counted.count)
     }
 
-    /// QUIT and close (errors in the goodbye are ignored).
+    /// QUIT and close (errors in the goodbye are ignored). In the middle of a message
+    /// (its source failed) it closes at once: a QUIT would only become message text.
     pub fn quit(&mut self) {
-        let _ = self.tp.exchange("QUIT", None, "2..");
+        if !self.in_data {
+            let _ = self.tp.exchange("QUIT", None, "2..");
+        }
         self.tp.io().close();
     }
 

@@ -111,6 +111,9 @@ pub struct Tp<T> {
     io: T,
     line: Vec<u8>,
     text: Vec<u8>,
+    /// The code of a multi-line reply that a timeout cut short; `text` holds its lines
+    /// read so far, and the next `get_reply` goes on with it, so nothing is lost.
+    partial: Option<u16>,
 }
 
 impl<T: Transport> Tp<T> {
@@ -119,6 +122,7 @@ impl<T: Transport> Tp<T> {
             io,
             line: Vec::new(),
             text: Vec::new(),
+            partial: None,
         }
     }
 
@@ -167,43 +171,60 @@ impl<T: Transport> Tp<T> {
 
     /// Reads one complete reply, single- or multi-line.
     pub fn get_reply(&mut self) -> Result<Reply> {
-        self.line.clear();
-        read_line(&mut self.io, &mut self.line, MAX_LINE)?;
-        let Some((code, sep)) = parse_code(&self.line) else {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "invalid server reply '{}'",
-                    String::from_utf8_lossy(&self.line[..self.line.len().min(200)])
-                ),
-            ));
-        };
-        self.text.clear();
-        self.text.extend_from_slice(&self.line);
-        if sep == b'-' {
-            let mut lines = 1;
-            loop {
-                if lines >= MAX_LINES {
-                    return Err(Error::new(
-                        ErrorKind::Protocol,
-                        format!("reply {code} has more than {MAX_LINES} lines"),
-                    ));
-                }
+        let code = match self.partial.take() {
+            Some(code) => code,
+            None => {
                 self.line.clear();
                 read_line(&mut self.io, &mut self.line, MAX_LINE)?;
-                lines += 1;
-                self.text.push(b'\n');
+                let Some((code, sep)) = parse_code(&self.line) else {
+                    return Err(Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "invalid server reply '{}'",
+                            String::from_utf8_lossy(&self.line[..self.line.len().min(200)])
+                        ),
+                    ));
+                };
+                self.text.clear();
                 self.text.extend_from_slice(&self.line);
-                match parse_code(&self.line) {
-                    Some((c, b' ')) | Some((c, 0)) if c == code => break,
-                    _ => {}
+                if sep != b'-' {
+                    return Ok(self.reply(code));
                 }
+                code
+            }
+        };
+        let mut lines = 1 + memchr::memchr_iter(b'\n', &self.text).count();
+        loop {
+            if lines >= MAX_LINES {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!("reply {code} has more than {MAX_LINES} lines"),
+                ));
+            }
+            self.line.clear();
+            if let Err(e) = read_line(&mut self.io, &mut self.line, MAX_LINE) {
+                if e.kind == ErrorKind::Timeout {
+                    // The unfinished line stays buffered in the transport; the lines
+                    // already read stay here. A retry completes the reply.
+                    self.partial = Some(code);
+                }
+                return Err(e);
+            }
+            lines += 1;
+            self.text.push(b'\n');
+            self.text.extend_from_slice(&self.line);
+            match parse_code(&self.line) {
+                Some((c, b' ')) | Some((c, 0)) if c == code => return Ok(self.reply(code)),
+                _ => {}
             }
         }
-        Ok(Reply {
+    }
+
+    fn reply(&self, code: u16) -> Reply {
+        Reply {
             code,
             text: String::from_utf8_lossy(&self.text).into_owned(),
-        })
+        }
     }
 
     /// Reads a reply and checks its code against `expect` (see [`code_matches`]); a reply
