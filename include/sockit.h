@@ -23,6 +23,38 @@
 #include <stdbool.h>
 
 /**
+ * Readable: data (or a connection, for a listening socket) is waiting, or buffered input
+ * makes a read return at once.
+ */
+#define SOCKIT_POLL_IN 1
+
+/**
+ * Writable.
+ */
+#define SOCKIT_POLL_OUT 2
+
+/**
+ * An error is pending (reported whether asked or not; also for a descriptor that is not
+ * open).
+ */
+#define SOCKIT_POLL_ERR 4
+
+/**
+ * The peer hung up (reported whether asked or not).
+ */
+#define SOCKIT_POLL_HUP 8
+
+/**
+ * `events` bit of a wait callback: the socket waits until it can read.
+ */
+#define SOCKIT_WAIT_READ 1
+
+/**
+ * `events` bit of a wait callback: the socket waits until it can write.
+ */
+#define SOCKIT_WAIT_WRITE 2
+
+/**
  * Major version of the sockit ABI. Programs built against a different major version
  * must not load this library.
  */
@@ -37,6 +69,94 @@
  * Patch version: fixes only.
  */
 #define SOCKIT_VERSION_PATCH 0
+
+/**
+ * LuaSocket's default listen backlog for `socket.bind`.
+ */
+#define DEFAULT_BACKLOG 32
+
+/**
+ * LuaSocket's default receive size.
+ */
+#define DEFAULT_SIZE 8192
+
+/**
+ * The largest receive size honoured; larger requests are treated as this.
+ */
+#define MAX_DATAGRAM 65536
+
+/**
+ * The longest path a Unix socket address holds (sun_path less its NUL).
+ */
+#define MAX_PATH 107
+
+/**
+ * An address family. Calls that take a family take it as an `int` holding one of these
+ * values (so that any integer a caller passes is checked); calls that report one write
+ * it through a `sockit_family *`.
+ */
+typedef enum {
+  /**
+   * Unspecified: whatever the resolver or the first address gives.
+   */
+  SOCKIT_FAMILY_ANY = 0,
+  /**
+   * IPv4.
+   */
+  SOCKIT_FAMILY_INET = 1,
+  /**
+   * IPv6.
+   */
+  SOCKIT_FAMILY_INET6 = 2,
+  /**
+   * Unix domain (local) sockets.
+   */
+  SOCKIT_FAMILY_UNIX = 3,
+} sockit_family;
+
+/**
+ * How a Moonbridge read or drain ended (`sockit_read_end`).
+ */
+typedef enum {
+  /**
+   * "term": the last byte delivered is the terminator.
+   */
+  SOCKIT_READ_TERM = 0,
+  /**
+   * "maxlen": maxlen bytes were delivered without the terminator.
+   */
+  SOCKIT_READ_MAXLEN = 1,
+  /**
+   * "eof": the peer closed the connection first.
+   */
+  SOCKIT_READ_EOF = 2,
+  /**
+   * "block": a non-blocking read stopped because it would block.
+   */
+  SOCKIT_READ_BLOCK = 3,
+} sockit_read_end;
+
+/**
+ * The state of a socket (`sockit_state`).
+ */
+typedef enum {
+  /**
+   * Made but not connected or listening: set options, bind, then connect or listen.
+   */
+  SOCKIT_STATE_MASTER = 0,
+  /**
+   * Connected: send, receive, read, write...
+   */
+  SOCKIT_STATE_CLIENT = 1,
+  /**
+   * Listening: accept.
+   */
+  SOCKIT_STATE_SERVER = 2,
+  /**
+   * Closed: only close and free do anything.
+   */
+  SOCKIT_STATE_CLOSED = 3,
+} sockit_state;
 
 /**
  * The result of every fallible sockit call. `SOCKIT_OK` is 0; every other value names a
@@ -127,11 +247,132 @@ typedef enum {
 } sockit_status;
 
 /**
+ * A small set of poll events: `IN`, `OUT`, `ERR`, `HUP` (the same bits as the C API's
+ * `SOCKIT_POLL_*`).
+ */
+typedef struct Events Events;
+
+/**
  * A growable byte buffer owned by the caller. Receiving calls clear it and fill it;
  * its capacity is kept, so steady-state I/O does not allocate. The bytes may contain
  * NUL. Create with `sockit_buffer_new`, release with `sockit_buffer_free`.
  */
 typedef struct sockit_buffer sockit_buffer;
+
+/**
+ * What the resolver said about a host (LuaSocket's resolver table): a name, a list of
+ * aliases and a list of addresses, each address with its family. Every string is owned
+ * by the handle and stays valid until `sockit_hostinfo_free`.
+ *
+ * - `sockit_dns_toip` / `sockit_dns_tohostname`: the canonical name, the aliases, every
+ *   address.
+ * - `sockit_dns_getaddrinfo`: the canonical name, no aliases, every address (IPv4 and
+ *   IPv6).
+ * - `sockit_dns_getnameinfo`: the aliases are the names found, one per address:
+ *   alias `i` is the name of address `i`; the name is the first of them ("" if none).
+ */
+typedef struct sockit_hostinfo sockit_hostinfo;
+
+/**
+ * A reusable set of sockets and descriptors to wait on, each with the events of interest
+ * (Moonbridge's `poll`, LuaSocket's `select`, without a size limit). Owned by the
+ * caller: create with `sockit_pollset_new`, release with `sockit_pollset_free`. The set
+ * does not own the sockets added to it; free a socket only after removing it (with
+ * `sockit_pollset_clear`) or not waiting on the set any more.
+ */
+typedef struct sockit_pollset sockit_pollset;
+
+/**
+ * A TCP or Unix-domain stream socket in any state: master (made, not yet connected or
+ * listening), client (connected), server (listening) or closed. Owned by the caller:
+ * close it with `sockit_socket_close` (idempotent) and release it with
+ * `sockit_socket_free` (which closes it if needed). Calls on one socket are serialised.
+ */
+typedef struct sockit_socket sockit_socket;
+
+/**
+ * A UDP socket (IPv4 or IPv6). Create with `sockit_udp_new`, release with
+ * `sockit_udp_free`. Datagrams are atomic: a receive returns at most the size asked for
+ * and discards the rest of a longer datagram. Receiving honours the socket's timeouts
+ * (`sockit_udp_settimeout`); sending never waits unless the kernel has no room.
+ */
+typedef struct sockit_udp sockit_udp;
+
+/**
+ * A LuaSocket receive pattern: one of the `SOCKIT_PATTERN_*` values.
+ */
+typedef int sockit_pattern;
+
+/**
+ * Wait callback of the `_call` functions (Moonbridge's `waitfunc`). Called each time the
+ * operation would block, with the socket's descriptor and what it waits for
+ * (`SOCKIT_WAIT_READ` or `SOCKIT_WAIT_WRITE`); it should wait (for example with poll on
+ * `fd`, or by running an event loop) and return 0 to go on, or non-zero to abort the call
+ * with `SOCKIT_ABORTED`. It runs while the socket is locked: it must not call sockit
+ * functions on the same socket (nor add that socket's handle to a poll set it waits on;
+ * use `fd` instead).
+ */
+typedef int (*sockit_wait_fn)(void *userdata, int fd, int events);
+
+/**
+ * Which direction `sockit_socket_shutdown` closes: one of `SOCKIT_SHUTDOWN_*`.
+ */
+typedef int sockit_shutdown_how;
+
+/**
+ * A line ending at LF, LuaSocket 2/3 "*l": the LF and every CR are dropped.
+ */
+#define SOCKIT_PATTERN_LINE 0
+
+/**
+ * A line ending at LF, LuaSocket 1.3b "*l": the LF and a CR right before it are dropped.
+ */
+#define SOCKIT_PATTERN_LINE_CRLF13 1
+
+/**
+ * A line ending at LF, LuaSocket 1.3b "*lu": only the LF is dropped.
+ */
+#define SOCKIT_PATTERN_LINE_RAW 2
+
+/**
+ * LuaSocket 1.3b "*w": leading white space skipped, then up to the next white space.
+ */
+#define SOCKIT_PATTERN_WORD 3
+
+/**
+ * "*a": everything until the peer closes the connection.
+ */
+#define SOCKIT_PATTERN_ALL 4
+
+/**
+ * A number: exactly `count` bytes.
+ */
+#define SOCKIT_PATTERN_COUNT 5
+
+/**
+ * No more receiving.
+ */
+#define SOCKIT_SHUTDOWN_READ 0
+
+/**
+ * No more sending (the peer reads end of stream).
+ */
+#define SOCKIT_SHUTDOWN_WRITE 1
+
+/**
+ * Both directions.
+ */
+#define SOCKIT_SHUTDOWN_BOTH 2
+
+
+
+
+
+
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -187,6 +428,602 @@ sockit_status sockit_buffer_reserve(sockit_buffer *buf, size_t additional);
 const char *sockit_buffer_cstr(sockit_buffer *buf);
 
 /**
+ * Frees a result handle and its strings. NULL or an already freed handle is ignored.
+ */
+void sockit_hostinfo_free(sockit_hostinfo *info);
+
+/**
+ * The host's name (see `sockit_hostinfo`); "" when there is none. Owned by the handle:
+ * valid until `sockit_hostinfo_free`. NULL for a NULL or freed handle.
+ */
+const char *sockit_hostinfo_name(const sockit_hostinfo *info);
+
+/**
+ * Number of aliases; 0 for a NULL or freed handle.
+ */
+size_t sockit_hostinfo_alias_count(const sockit_hostinfo *info);
+
+/**
+ * Alias number `i` (from 0). Owned by the handle: valid until `sockit_hostinfo_free`.
+ * NULL when `i` is out of range or the handle is NULL or freed.
+ */
+const char *sockit_hostinfo_alias(const sockit_hostinfo *info, size_t i);
+
+/**
+ * Number of addresses; 0 for a NULL or freed handle.
+ */
+size_t sockit_hostinfo_address_count(const sockit_hostinfo *info);
+
+/**
+ * Address number `i` (from 0) as text ("127.0.0.1", "::1"); its `sockit_family`
+ * (`SOCKIT_FAMILY_INET` or `SOCKIT_FAMILY_INET6`) goes to `*family` (may be NULL).
+ * Owned by the handle: valid until `sockit_hostinfo_free`. NULL when `i` is out of
+ * range or the handle is NULL or freed (`*family` is then left alone).
+ */
+const char *sockit_hostinfo_address(const sockit_hostinfo *info, size_t i, sockit_family *family);
+
+/**
+ * Resolves `name` (a host name or an address literal) to its first IP address, written
+ * as text into `ip`. When `info` is not NULL, `*info` receives a new `sockit_hostinfo`
+ * the caller owns (free with `sockit_hostinfo_free`) with the canonical name, aliases
+ * and every address (a literal is looked up in reverse; without a reverse entry the info
+ * is just the literal); on failure `*info` is NULL. Names are looked up as LuaSocket's
+ * `toip` does (IPv4 first, aliases from the host database), falling back to getaddrinfo
+ * for names without IPv4 addresses. Blocks while the resolver works. A failure names
+ * the host: "foo.invalid: host not found" (`SOCKIT_HOST_NOT_FOUND`).
+ */
+sockit_status sockit_dns_toip(const char *name, sockit_buffer *ip, sockit_hostinfo **info);
+
+/**
+ * The canonical name of `addr` (an address literal, looked up in reverse, or a host
+ * name) as text into `name`; `*info` (when `info` is not NULL) as for
+ * `sockit_dns_toip`. Blocks while the resolver works. A failure names the address or
+ * host: "10.9.9.9: host not found".
+ */
+sockit_status sockit_dns_tohostname(const char *addr, sockit_buffer *name, sockit_hostinfo **info);
+
+/**
+ * This machine's host name (gethostname) as text into `name`. Never blocks.
+ */
+sockit_status sockit_dns_gethostname(sockit_buffer *name);
+
+/**
+ * Every address of `host` (IPv4 and IPv6, the resolver's order, no duplicates), as
+ * LuaSocket 3's `socket.dns.getaddrinfo`: `*result` receives a new `sockit_hostinfo`
+ * the caller owns, whose addresses carry their families and whose name is the canonical
+ * name (NULL on failure). Blocks while the resolver works. A failure names the host.
+ */
+sockit_status sockit_dns_getaddrinfo(const char *host, sockit_hostinfo **result);
+
+/**
+ * Names for a host and a service, as LuaSocket 3's `socket.dns.getnameinfo`. `host` (a
+ * name or literal; may be NULL) is resolved and each address looked up in reverse (an
+ * address without a name gives its text); `service` (a port number or service name;
+ * may be NULL, not both) gives the service's name ("http"), or the port when it has
+ * none. When `names` is not NULL, `*names` receives a new `sockit_hostinfo` the caller
+ * owns: alias `i` is the name of address `i` (none when `host` is NULL); NULL on
+ * failure. When `service_out` is not NULL it receives the service text ("" when
+ * `service` is NULL). Blocks while the resolver works. A failure names the host, or the
+ * service when that is what failed (`SOCKIT_SERVICE`).
+ */
+sockit_status sockit_dns_getnameinfo(const char *host,
+                                     const char *service,
+                                     sockit_hostinfo **names,
+                                     sockit_buffer *service_out);
+
+/**
+ * A new empty poll set, owned by the caller (free it with `sockit_pollset_free`).
+ * Never returns NULL. Never blocks.
+ */
+sockit_pollset *sockit_pollset_new(void);
+
+/**
+ * Frees a poll set (not the sockets in it). NULL or an already freed set is ignored.
+ */
+void sockit_pollset_free(sockit_pollset *set);
+
+/**
+ * Removes every entry (the memory is kept for the next round). Never blocks.
+ */
+sockit_status sockit_pollset_clear(sockit_pollset *set);
+
+/**
+ * Adds socket `s` with `events` (`SOCKIT_POLL_IN` and / or `SOCKIT_POLL_OUT`);
+ * `*index` (may be NULL) gets the entry's index for `sockit_pollset_revents`. The socket
+ * is not owned by the set and is looked at on every wait: a closed socket is never
+ * ready, a client with buffered input is readable at once, a listening socket is
+ * readable when a connection is waiting. `SOCKIT_INVALID` for a NULL or freed socket.
+ * Never blocks.
+ */
+sockit_status sockit_pollset_add_socket(sockit_pollset *set,
+                                        sockit_socket *s,
+                                        int events,
+                                        size_t *index);
+
+/**
+ * Adds UDP socket `u` with `events`, as `sockit_pollset_add_socket` does for stream
+ * sockets: `*index` (may be NULL) gets the entry's index; the socket is not owned by the
+ * set and is looked at on every wait (closed: never ready). Readable means a datagram
+ * is waiting. `SOCKIT_INVALID` for a NULL or freed socket. Never blocks.
+ */
+sockit_status sockit_pollset_add_udp(sockit_pollset *set, sockit_udp *u, int events, size_t *index);
+
+/**
+ * Adds a raw descriptor `fd` with `events`; `*index` (may be NULL) gets the entry's
+ * index. A negative `fd` is accepted and never ready. A descriptor that is not open is
+ * reported as `SOCKIT_POLL_ERR`. Never blocks.
+ */
+sockit_status sockit_pollset_add_fd(sockit_pollset *set, int fd, int events, size_t *index);
+
+/**
+ * Waits until at least one entry is ready or `timeout` seconds pass (negative = no
+ * limit, 0 = just look). `*nready` (may be NULL) gets the number of ready entries; read
+ * each with `sockit_pollset_revents`. Returns `SOCKIT_TIMEOUT` (with `*nready` 0) when
+ * nothing became ready. Entries with buffered input make the call return at once.
+ * Signals (EINTR) are retried with the time left. Blocks up to `timeout`; no socket is
+ * locked while it waits. An empty set just sleeps. Do not call it from a wait callback
+ * of a socket that is in the set (that socket is locked then): add the callback's `fd`.
+ */
+sockit_status sockit_pollset_wait(sockit_pollset *set, double timeout, size_t *nready);
+
+/**
+ * The events entry `index` was found ready for in the last wait (`SOCKIT_POLL_*` bits,
+ * 0 when not ready). `SOCKIT_INVALID` for an index out of range. Never blocks.
+ */
+sockit_status sockit_pollset_revents(sockit_pollset *set, size_t index, int *events);
+
+/**
+ * LuaSocket's `socket.select(recvt, sendt, timeout)`: waits until one of the `nreads`
+ * sockets in `reads` is readable or one of the `nwrites` in `writes` is writable, or
+ * `timeout` seconds pass (negative = no limit). `read_ready[i]` / `write_ready[i]` get
+ * whether `reads[i]` / `writes[i]` is ready (arrays of `nreads` / `nwrites` bools; may
+ * be NULL when the count is 0). NULL entries and closed sockets are ignored (never
+ * ready); a client with buffered input is readable at once; an error or hang-up counts
+ * as ready. Returns `SOCKIT_TIMEOUT` when nothing became ready. No size limit. Blocks up
+ * to `timeout`; no socket is locked while it waits.
+ */
+sockit_status sockit_select(sockit_socket *const *reads,
+                            size_t nreads,
+                            sockit_socket *const *writes,
+                            size_t nwrites,
+                            double timeout,
+                            bool *read_ready,
+                            bool *write_ready);
+
+/**
+ * A new TCP master socket (LuaSocket's `socket.tcp()`; `tcp4()` and `tcp6()` with
+ * `SOCKIT_FAMILY_INET` / `_INET6`; IPv6 sockets are IPv6-only). With
+ * `SOCKIT_FAMILY_ANY` the descriptor is made at bind or connect, for the family of the
+ * address used; options set before are applied then. On success `*out` is a new socket
+ * the caller owns. Never blocks. `SOCKIT_INVALID` for a bad family or NULL `out`.
+ */
+sockit_status sockit_tcp_new(int family, sockit_socket **out);
+
+/**
+ * A new Unix-domain stream master socket (LuaSocket's `socket.unix()`): bind it to a
+ * path and listen, or connect it to a path. On success `*out` is a new socket the caller
+ * owns. Never blocks.
+ */
+sockit_status sockit_unix_new(sockit_socket **out);
+
+/**
+ * Connects to `host`:`port` (LuaSocket's `socket.connect`, Moonbridge's `tcpconnect`).
+ * `host` is a name or a literal address. Every resolved address is tried in turn, each
+ * with a fresh socket, until one accepts; `family` (`SOCKIT_FAMILY_ANY`, `_INET`,
+ * `_INET6`) restricts them. With `local_host` non-NULL the socket is first bound to
+ * `local_host`:`local_port` ("*" = any interface). `timeout` bounds each attempt in
+ * seconds (negative = no limit; 0 = do not wait, which rarely succeeds: use
+ * `sockit_tcp_connect_nb`). Blocks during name resolution and while connecting.
+ * On success `*out` is a new connected client the caller owns (its timeouts: none).
+ * Errors are those of the last attempt: `SOCKIT_REFUSED`, `SOCKIT_TIMEOUT`,
+ * `SOCKIT_HOST_NOT_FOUND`, ..., with a message naming host and port. `SOCKIT_INVALID`
+ * for a NULL host or out, a port outside 0..65535 or a bad family.
+ */
+sockit_status sockit_tcp_connect(const char *host,
+                                 int port,
+                                 const char *local_host,
+                                 int local_port,
+                                 int family,
+                                 double timeout,
+                                 sockit_socket **out);
+
+/**
+ * Starts connecting to `host`:`port` without waiting (Moonbridge's `tcpconnect_nb`):
+ * only the first resolved address is used. Name resolution still blocks; a literal
+ * address does not. On success `*out` is a new client the caller owns, possibly still
+ * connecting: a connection failure is reported by its first read or write (select it
+ * for writing to learn when it is up). Errors that show at once are returned here.
+ */
+sockit_status sockit_tcp_connect_nb(const char *host, int port, sockit_socket **out);
+
+/**
+ * A listening TCP socket (LuaSocket's `socket.bind(host, port [, backlog])`): sets
+ * `reuseaddr`, binds to `host`:`port` and listens with `backlog` (negative = 32). "*"
+ * binds every IPv4 interface; a name is resolved and each address tried in turn; port 0
+ * picks an ephemeral port (see `sockit_socket_getsockname`). On success `*out` is a new
+ * server the caller owns. Blocks only during name resolution.
+ * `SOCKIT_ADDRINUSE` when the address is taken.
+ */
+sockit_status sockit_tcp_bind(const char *host, int port, int backlog, sockit_socket **out);
+
+/**
+ * A listening TCP socket, Moonbridge's `tcplisten(host, port)`: "127.0.0.1" or "::1"
+ * listen on loopback, "0.0.0.0" or "::" on every interface ("::" also takes IPv4
+ * connections where the system allows it). `reuseaddr` is set; `backlog` negative = 32.
+ * On success `*out` is a new server the caller owns. Blocks only during name resolution.
+ */
+sockit_status sockit_tcp_listen(const char *host, int port, int backlog, sockit_socket **out);
+
+/**
+ * Connects to the Unix socket at `path` (Moonbridge's `localconnect`). Blocks while the
+ * listener's queue is full. On success `*out` is a new client the caller owns. A missing
+ * file gives `SOCKIT_SYSTEM` ("No such file or directory"), a file nobody listens on
+ * `SOCKIT_REFUSED`, a path longer than 107 bytes `SOCKIT_INVALID`.
+ */
+sockit_status sockit_unix_connect(const char *path, sockit_socket **out);
+
+/**
+ * Connects to the Unix socket at `path` without waiting (Moonbridge's
+ * `localconnect_nb`). A Unix connect completes at once, so its errors show here; a full
+ * listen queue is `SOCKIT_WOULDBLOCK`. On success `*out` is a new client the caller owns.
+ */
+sockit_status sockit_unix_connect_nb(const char *path, sockit_socket **out);
+
+/**
+ * A listening Unix socket at `path` (Moonbridge's `locallisten`), `backlog` negative =
+ * 32. A file already at `path` is removed first only if it is a socket (a stale one);
+ * any other file is left alone and the call fails with `SOCKIT_ADDRINUSE`. Closing the
+ * listener does not remove the file. On success `*out` is a new server the caller owns.
+ * Never blocks.
+ */
+sockit_status sockit_unix_listen(const char *path, int backlog, sockit_socket **out);
+
+/**
+ * Binds a TCP master to `host`:`port` ("*" = every interface of its family, IPv4 for
+ * `SOCKIT_FAMILY_ANY`). Each resolved address is tried in turn. Blocks only during name
+ * resolution. `SOCKIT_INVALID` when `s` is not a TCP master; `SOCKIT_ADDRINUSE`, ...
+ */
+sockit_status sockit_socket_bind(sockit_socket *s, const char *host, int port);
+
+/**
+ * Binds a Unix master to `path`, which must not exist (unlike `sockit_unix_listen`,
+ * nothing is removed). Never blocks.
+ */
+sockit_status sockit_socket_bind_path(sockit_socket *s, const char *path);
+
+/**
+ * Makes a master listen with `backlog` (negative = 32); it becomes a server. A TCP
+ * master of family any that was not bound gets an IPv4 socket on an ephemeral port.
+ * Never blocks.
+ */
+sockit_status sockit_socket_listen(sockit_socket *s, int backlog);
+
+/**
+ * Connects a TCP master to `host`:`port` within the socket's timeouts (LuaSocket's
+ * `tcp:connect`), trying every resolved address (of the socket's family once it has
+ * one); on success it becomes a client. With a zero timeout (or when an attempt on a
+ * bound socket times out) the connect goes on in the background: the socket becomes a
+ * client and `SOCKIT_TIMEOUT` is returned; select it for writing to learn when it is
+ * up. Blocks during name resolution and while connecting.
+ */
+sockit_status sockit_socket_connect(sockit_socket *s, const char *host, int port);
+
+/**
+ * Connects a Unix master to the socket at `path`; on success it becomes a client.
+ * Waits within the socket's timeouts only while the listener's queue is full.
+ */
+sockit_status sockit_socket_connect_path(sockit_socket *s, const char *path);
+
+/**
+ * Waits for a connection on a server, within the server's timeouts, and hands it out
+ * as a new client in `*client` (owned by the caller; non-blocking, close-on-exec, no
+ * timeouts). `SOCKIT_TIMEOUT` when the time runs out. Signals (EINTR) are retried.
+ */
+sockit_status sockit_socket_accept(sockit_socket *s, sockit_socket **client);
+
+/**
+ * Accepts a waiting connection without waiting (Moonbridge's `accept_nb`):
+ * `SOCKIT_WOULDBLOCK` when none is waiting. Otherwise as `sockit_socket_accept`.
+ */
+sockit_status sockit_socket_accept_nb(sockit_socket *s, sockit_socket **client);
+
+/**
+ * Sets one of the socket's timeouts, in seconds (negative = no limit, 0 = never wait).
+ * `mode` is LuaSocket's: NULL or "b" for the block timeout (each wait), "t" (LuaSocket
+ * 2+) or "r" (1.3b) for the total timeout (the whole call). Never blocks.
+ */
+sockit_status sockit_socket_settimeout(sockit_socket *s, double secs, const char *mode);
+
+/**
+ * The socket's block and total timeouts in seconds (-1 = no limit); either out pointer
+ * may be NULL. Never blocks.
+ */
+sockit_status sockit_socket_gettimeout(sockit_socket *s, double *block, double *total);
+
+/**
+ * Sends `len` bytes of `data` on a client (LuaSocket's `send`), waiting within the
+ * socket's timeouts until the kernel has taken them all. `*sent` (may be NULL) gets the
+ * number of bytes taken, also on failure: `SOCKIT_TIMEOUT`, or `SOCKIT_CLOSED` when the
+ * peer has gone (never a SIGPIPE).
+ */
+sockit_status sockit_socket_send(sockit_socket *s, const uint8_t *data, size_t len, size_t *sent);
+
+/**
+ * LuaSocket 2's `send(data, i, j)`: sends bytes `i`..`j` of `data` (1-based,
+ * inclusive; negative values count from the end, -1 being the last byte; `i` below 1 is
+ * 1, `j` past the end is the end). `*last` (may be NULL) gets the index of the last byte
+ * sent, also on failure (`i - 1` when nothing was sent). Blocks like
+ * `sockit_socket_send`.
+ */
+sockit_status sockit_socket_send_range(sockit_socket *s,
+                                       const uint8_t *data,
+                                       size_t len,
+                                       long i,
+                                       long j,
+                                       long *last);
+
+/**
+ * Receives by a LuaSocket pattern into `out`: `out` is cleared, then gets `prefix`
+ * (`prefix_len` bytes, may be NULL when 0) followed by the data. Patterns:
+ * `SOCKIT_PATTERN_LINE` (2/3 "*l"), `_LINE_CRLF13` (1.3b "*l"), `_LINE_RAW` (1.3b
+ * "*lu"), `_WORD` (1.3b "*w"), `_ALL` ("*a"), `_COUNT` (`count` bytes; `count` is
+ * ignored by the others). Blocks within the socket's timeouts. On `SOCKIT_TIMEOUT` or
+ * `SOCKIT_CLOSED` the data received so far is in `out` (LuaSocket's partial result);
+ * "*a" returns `SOCKIT_OK` when the peer closes.
+ */
+sockit_status sockit_socket_receive(sockit_socket *s,
+                                    sockit_pattern pattern,
+                                    size_t count,
+                                    const uint8_t *prefix,
+                                    size_t prefix_len,
+                                    sockit_buffer *out);
+
+/**
+ * Moonbridge's `read(maxlen, terminator)`: `out` is cleared, then gets up to `maxlen`
+ * bytes (`SIZE_MAX` = no limit) or up to and including the byte `terminator` (-1 =
+ * none), whichever comes first; `*end` says which (`SOCKIT_READ_TERM`,
+ * `SOCKIT_READ_MAXLEN`, or `SOCKIT_READ_EOF` when the peer closed first; `SOCKIT_OK` in
+ * each case). Blocks within the socket's timeouts; on `SOCKIT_TIMEOUT` or another error
+ * the bytes read so far are in `out` (and stay consumed).
+ */
+sockit_status sockit_socket_read(sockit_socket *s,
+                                 size_t maxlen,
+                                 int terminator,
+                                 sockit_buffer *out,
+                                 sockit_read_end *end);
+
+/**
+ * Moonbridge's `read_nb`: as `sockit_socket_read` without blocking; when it would block
+ * `*end` is `SOCKIT_READ_BLOCK` and `out` holds what could be read (`SOCKIT_OK`).
+ */
+sockit_status sockit_socket_read_nb(sockit_socket *s,
+                                    size_t maxlen,
+                                    int terminator,
+                                    sockit_buffer *out,
+                                    sockit_read_end *end);
+
+/**
+ * Moonbridge's `read_call`: as `sockit_socket_read`, but each time the read would block
+ * `wait(userdata, fd, SOCKIT_WAIT_READ)` is called (in a loop) instead of waiting; the
+ * socket's timeouts do not apply. A non-zero return aborts with `SOCKIT_ABORTED` (data
+ * read so far in `out`). See `sockit_wait_fn` for what the callback may do.
+ */
+sockit_status sockit_socket_read_call(sockit_socket *s,
+                                      size_t maxlen,
+                                      int terminator,
+                                      sockit_wait_fn wait,
+                                      void *userdata,
+                                      sockit_buffer *out,
+                                      sockit_read_end *end);
+
+/**
+ * Moonbridge's `drain(maxlen, terminator)`: as `sockit_socket_read` but the bytes are
+ * discarded; `*count` (may be NULL) gets how many. Blocks within the socket's timeouts.
+ */
+sockit_status sockit_socket_drain(sockit_socket *s,
+                                  size_t maxlen,
+                                  int terminator,
+                                  size_t *count,
+                                  sockit_read_end *end);
+
+/**
+ * Moonbridge's `drain_nb`: as `sockit_socket_drain` without blocking (`*end` may be
+ * `SOCKIT_READ_BLOCK`).
+ */
+sockit_status sockit_socket_drain_nb(sockit_socket *s,
+                                     size_t maxlen,
+                                     int terminator,
+                                     size_t *count,
+                                     sockit_read_end *end);
+
+/**
+ * Moonbridge's `drain_call`: as `sockit_socket_drain`, calling `wait` whenever it would
+ * block (see `sockit_socket_read_call`).
+ */
+sockit_status sockit_socket_drain_call(sockit_socket *s,
+                                       size_t maxlen,
+                                       int terminator,
+                                       sockit_wait_fn wait,
+                                       void *userdata,
+                                       size_t *count,
+                                       sockit_read_end *end);
+
+/**
+ * Moonbridge's `write`: appends `len` bytes of `data` to the socket's write buffer and
+ * sends what it can; when the buffer is large it waits (within the socket's timeouts)
+ * until the kernel takes more. Call `sockit_socket_flush` (or finish / close) to push the
+ * rest out. `SOCKIT_CLOSED` when the peer has gone (never a SIGPIPE).
+ */
+sockit_status sockit_socket_write(sockit_socket *s, const uint8_t *data, size_t len);
+
+/**
+ * Moonbridge's `write_nb`: appends `data` to the write buffer and sends what the kernel
+ * takes now, never blocking. `*pending` (may be NULL) gets the bytes still buffered.
+ */
+sockit_status sockit_socket_write_nb(sockit_socket *s,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     size_t *pending);
+
+/**
+ * Moonbridge's `write_call`: as `sockit_socket_write`, calling `wait(userdata, fd,
+ * SOCKIT_WAIT_WRITE)` whenever it would block (see `sockit_wait_fn`).
+ */
+sockit_status sockit_socket_write_call(sockit_socket *s,
+                                       const uint8_t *data,
+                                       size_t len,
+                                       sockit_wait_fn wait,
+                                       void *userdata);
+
+/**
+ * Moonbridge's `flush`: sends everything in the write buffer, waiting within the
+ * socket's timeouts. On `SOCKIT_TIMEOUT` the rest stays buffered.
+ */
+sockit_status sockit_socket_flush(sockit_socket *s);
+
+/**
+ * Moonbridge's `flush_nb`: sends what the kernel takes now, never blocking;
+ * `*pending` (may be NULL) gets the bytes still buffered (0 = all sent).
+ */
+sockit_status sockit_socket_flush_nb(sockit_socket *s, size_t *pending);
+
+/**
+ * Moonbridge's `flush_call`: as `sockit_socket_flush`, calling `wait` whenever it would
+ * block (see `sockit_wait_fn`).
+ */
+sockit_status sockit_socket_flush_call(sockit_socket *s, sockit_wait_fn wait, void *userdata);
+
+/**
+ * Moonbridge's `finish`: flushes (within the socket's timeouts), then shuts the sending
+ * side down so the peer reads end of stream; reading goes on. (For Unix sockets, as in
+ * Moonbridge, input then reads as end of stream.)
+ */
+sockit_status sockit_socket_finish(sockit_socket *s);
+
+/**
+ * Shuts down one or both directions of a client (`SOCKIT_SHUTDOWN_READ`, `_WRITE`,
+ * `_BOTH`). Buffered output is not flushed (use `sockit_socket_finish` for that).
+ * Never blocks.
+ */
+sockit_status sockit_socket_shutdown(sockit_socket *s, sockit_shutdown_how how);
+
+/**
+ * Closes the socket: a client first flushes its write buffer (waiting within its
+ * timeouts). Closing a closed socket returns `SOCKIT_OK`. The socket is closed even when
+ * the flush fails (that status is returned). A Unix listener's file is not removed.
+ * The handle stays valid until `sockit_socket_free`.
+ */
+sockit_status sockit_socket_close(sockit_socket *s);
+
+/**
+ * Closes a client abruptly (Moonbridge's `reset`): buffered output is dropped and the
+ * peer sees a connection reset (SO_LINGER 0). Other states just close. Never blocks.
+ */
+sockit_status sockit_socket_reset(sockit_socket *s);
+
+/**
+ * Frees the socket, closing it first if needed (without flushing buffered Moonbridge
+ * output: call `sockit_socket_close` for that). NULL or an already freed socket is
+ * ignored. Never blocks.
+ */
+void sockit_socket_free(sockit_socket *s);
+
+/**
+ * The local address (LuaSocket's `getsockname`): `addr` (may be NULL) gets the address
+ * as text ("127.0.0.1", "::1", or a Unix path; read it with `sockit_buffer_cstr`),
+ * `*port` the port (0 for Unix), `*family` the family; each out pointer may be NULL.
+ * Never blocks. `SOCKIT_CLOSED` on a closed socket.
+ */
+sockit_status sockit_socket_getsockname(sockit_socket *s,
+                                        sockit_buffer *addr,
+                                        uint16_t *port,
+                                        sockit_family *family);
+
+/**
+ * The peer's address (LuaSocket's `getpeername`), with out parameters as
+ * `sockit_socket_getsockname`. `SOCKIT_CLOSED` ("not connected") for a socket that is
+ * not connected.
+ */
+sockit_status sockit_socket_getpeername(sockit_socket *s,
+                                        sockit_buffer *addr,
+                                        uint16_t *port,
+                                        sockit_family *family);
+
+/**
+ * Moonbridge's `local_ip4` / `local_ip6` and `local_tcpport`: `raw` gets the local IP
+ * address as 4 (IPv4) or 16 (IPv6) raw bytes, `*port` (may be NULL) the port.
+ * `SOCKIT_INVALID` for a Unix socket. Never blocks.
+ */
+sockit_status sockit_socket_local_ip_raw(sockit_socket *s, sockit_buffer *raw, uint16_t *port);
+
+/**
+ * Moonbridge's `remote_ip4` / `remote_ip6` and `remote_tcpport`: as
+ * `sockit_socket_local_ip_raw` for the peer's address.
+ */
+sockit_status sockit_socket_remote_ip_raw(sockit_socket *s, sockit_buffer *raw, uint16_t *port);
+
+/**
+ * Sets the option `name` (LuaSocket 3's names: "keepalive", "reuseaddr", "reuseport",
+ * "tcp-nodelay", "sndbuf", "rcvbuf", "ipv6-v6only", "dontroute", ...; booleans take 0 or
+ * 1; "linger" takes its seconds, negative = off) to `value`. On a TCP master of family
+ * any that has no descriptor yet the option is kept and applied at bind or connect.
+ * Never blocks. `SOCKIT_INVALID` for an unknown name or a bad value.
+ */
+sockit_status sockit_socket_setoption_int(sockit_socket *s, const char *name, int64_t value);
+
+/**
+ * Reads the option `name` into `*value`: booleans as 0 / 1, "linger" as its seconds
+ * (-1 when off), "error" as the pending errno (reading clears it). Never blocks.
+ */
+sockit_status sockit_socket_getoption_int(sockit_socket *s, const char *name, int64_t *value);
+
+/**
+ * Sets SO_LINGER: with `on`, close waits up to `secs` seconds for unsent data (0 =
+ * reset at close). Never blocks. `SOCKIT_INVALID` for negative `secs`.
+ */
+sockit_status sockit_socket_setoption_linger(sockit_socket *s, bool on, int secs);
+
+/**
+ * Reads SO_LINGER into `*on` and `*secs` (either may be NULL). Never blocks.
+ */
+sockit_status sockit_socket_getoption_linger(sockit_socket *s, bool *on, int *secs);
+
+/**
+ * LuaSocket's `getstats`: bytes received, bytes sent, and the object's age in seconds;
+ * each out pointer may be NULL. Never blocks.
+ */
+sockit_status sockit_socket_getstats(sockit_socket *s, double *received, double *sent, double *age);
+
+/**
+ * LuaSocket's `setstats`: resets the byte counters and the age (seconds).
+ * `SOCKIT_INVALID` for negative or non-finite values. Never blocks.
+ */
+sockit_status sockit_socket_setstats(sockit_socket *s, double received, double sent, double age);
+
+/**
+ * The socket's descriptor in `*fd` (LuaSocket's `getfd`): -1 when closed (or for a TCP
+ * master of family any that has no descriptor yet). The socket keeps owning it.
+ */
+sockit_status sockit_socket_getfd(sockit_socket *s, int *fd);
+
+/**
+ * LuaSocket's `dirty`: `*dirty` is true when received data is buffered in the socket,
+ * so a read returns without asking the kernel (select treats the socket as readable).
+ */
+sockit_status sockit_socket_dirty(sockit_socket *s, bool *dirty);
+
+/**
+ * The socket's state in `*state` (master, client, server, closed). Never blocks.
+ */
+sockit_status sockit_socket_state(sockit_socket *s, sockit_state *state);
+
+/**
+ * The socket's family in `*family`: `SOCKIT_FAMILY_INET`, `_INET6`, `_UNIX`, or
+ * `_ANY` for a TCP master that has no descriptor yet. Never blocks.
+ */
+sockit_status sockit_socket_family(sockit_socket *s, sockit_family *family);
+
+/**
  * LuaSocket's string for a status (a `sockit_status` value): "timeout", "closed",
  * "connection refused", ... and "ok" for `SOCKIT_OK`. The returned string is static:
  * never free it. Never blocks. A value that is no status gives "unknown status".
@@ -205,6 +1042,158 @@ const char *sockit_last_error(void);
  * The library's version as "MAJOR.MINOR.PATCH". Static string: never free it.
  */
 const char *sockit_version(void);
+
+/**
+ * Seconds since the Unix epoch as a double, with sub-millisecond resolution
+ * (LuaSocket's `socket.gettime`). Subtract two values to measure elapsed time.
+ * Never fails, never blocks.
+ */
+double sockit_gettime(void);
+
+/**
+ * Blocks the calling thread for `secs` seconds (LuaSocket's `socket.sleep`). A negative
+ * or NaN value returns at once; a signal does not cut the sleep short (the remaining
+ * time is slept). Values above 10^9 seconds are capped.
+ */
+void sockit_sleep(double secs);
+
+/**
+ * Creates a UDP socket. `family` is a `sockit_family`: `SOCKIT_FAMILY_INET` or
+ * `SOCKIT_FAMILY_INET6` create the descriptor now (IPv6 sockets are IPv6-only);
+ * `SOCKIT_FAMILY_ANY` (LuaSocket 3's `socket.udp()`) creates it on the first
+ * setsockname, setpeername or sendto, with the family of the first address that works.
+ * On success `*out` is a new handle the caller owns (free with `sockit_udp_free`); on
+ * failure `*out` is NULL. `SOCKIT_FAMILY_UNIX` gives `SOCKIT_FAMILY`, other values
+ * `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_udp_new(int32_t family, sockit_udp **out);
+
+/**
+ * Closes the socket (if open) and frees the handle. NULL or an already freed handle is
+ * ignored. Never blocks.
+ */
+void sockit_udp_free(sockit_udp *u);
+
+/**
+ * Closes the socket's descriptor; the handle stays valid until `sockit_udp_free` and
+ * every later call on it (but close and free) fails with `SOCKIT_CLOSED`. Closing twice
+ * is fine. Returns `SOCKIT_INVALID` for a NULL or freed handle. Never blocks.
+ */
+sockit_status sockit_udp_close(sockit_udp *u);
+
+/**
+ * Binds the socket to a local address. `host` is an address literal, a host name, or
+ * "*" for every local interface (the wildcard of the socket's family; IPv4 for a
+ * `SOCKIT_FAMILY_ANY` socket); `port` 0 lets the system choose. A port outside 0..65535
+ * is `SOCKIT_INVALID`. May block while a host name is resolved.
+ */
+sockit_status sockit_udp_setsockname(sockit_udp *u, const char *host, int32_t port);
+
+/**
+ * Sets the socket's peer: afterwards `sockit_udp_send` sends to it and only its
+ * datagrams are received. `host` "*" removes the peer (the socket is unconnected again
+ * and keeps its local port; `port` is then ignored). A port outside 0..65535 is
+ * `SOCKIT_INVALID`. May block while a host name is resolved.
+ */
+sockit_status sockit_udp_setpeername(sockit_udp *u, const char *host, int32_t port);
+
+/**
+ * The local address: its text ("127.0.0.1", "::1") into `addr`, the port into `*port`,
+ * the `sockit_family` into `*family`. Each out-parameter may be NULL. Before a
+ * `SOCKIT_FAMILY_ANY` socket has a descriptor this is `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_udp_getsockname(sockit_udp *u,
+                                     sockit_buffer *addr,
+                                     uint16_t *port,
+                                     sockit_family *family);
+
+/**
+ * The peer's address, as `sockit_udp_getsockname`. `SOCKIT_INVALID` when the socket
+ * has no peer. Never blocks.
+ */
+sockit_status sockit_udp_getpeername(sockit_udp *u,
+                                     sockit_buffer *addr,
+                                     uint16_t *port,
+                                     sockit_family *family);
+
+/**
+ * Sends `len` bytes from `data` (copied; may be empty) as one datagram to the peer set
+ * with `sockit_udp_setpeername`; `*sent` (may be NULL) gets the bytes sent. Without a
+ * peer this is `SOCKIT_INVALID`. Waits (under the socket's timeouts) only when the
+ * kernel has no room; "connection refused" reports an ICMP error from an earlier
+ * datagram.
+ */
+sockit_status sockit_udp_send(sockit_udp *u, const uint8_t *data, size_t len, size_t *sent);
+
+/**
+ * Sends `len` bytes from `data` as one datagram to `host`:`port` (an address literal,
+ * or a name that is resolved first: that may block). `*sent` (may be NULL) gets the
+ * bytes sent. On a socket with a peer this is `SOCKIT_ISCONN`; a port outside 0..65535
+ * is `SOCKIT_INVALID`; an address of the other family is `SOCKIT_FAMILY`.
+ */
+sockit_status sockit_udp_sendto(sockit_udp *u,
+                                const uint8_t *data,
+                                size_t len,
+                                const char *host,
+                                int32_t port,
+                                size_t *sent);
+
+/**
+ * Receives the next datagram into `out` (cleared first): at most `size` bytes; the rest
+ * of a longer datagram is discarded. `size` 0 discards one datagram; sizes above 65536
+ * count as 65536 (LuaSocket's default is 8192). Blocks under the socket's timeouts:
+ * `SOCKIT_TIMEOUT` with `out` empty when none arrived in time.
+ */
+sockit_status sockit_udp_receive(sockit_udp *u, size_t size, sockit_buffer *out);
+
+/**
+ * As `sockit_udp_receive`, and writes the sender's address text into `addr` and its port
+ * into `*port` (each may be NULL). `addr` must not be `out`.
+ */
+sockit_status sockit_udp_receivefrom(sockit_udp *u,
+                                     size_t size,
+                                     sockit_buffer *out,
+                                     sockit_buffer *addr,
+                                     uint16_t *port);
+
+/**
+ * Sets the socket's timeout, LuaSocket style: `mode` "b" (or NULL) sets the block
+ * timeout (each wait), "t" (or "r") the total timeout (the whole call). `secs` negative
+ * or NaN means no limit, 0 means never wait. By default the socket waits forever.
+ * An unknown mode is `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_udp_settimeout(sockit_udp *u, double secs, const char *mode);
+
+/**
+ * Sets a socket option by its LuaSocket name ("broadcast", "dontroute", "reuseaddr",
+ * "reuseport", "rcvbuf", "sndbuf", "ip-multicast-ttl", "ip-multicast-loop",
+ * "ipv6-v6only", "ipv6-unicast-hops", "ipv6-multicast-hops", "ipv6-multicast-loop", ...)
+ * to an integer: 0 / 1 for boolean options; for "linger" the seconds (on) or -1 (off).
+ * Unknown names and values of the wrong kind are `SOCKIT_INVALID`; an option the
+ * socket's protocol lacks is `SOCKIT_UNSUPPORTED`. On a `SOCKIT_FAMILY_ANY` socket
+ * without a descriptor yet, the option is checked and applied when it is created.
+ * Never blocks.
+ */
+sockit_status sockit_udp_setoption_int(sockit_udp *u, const char *name, int64_t value);
+
+/**
+ * Reads a socket option as an integer into `*value` (as `sockit_udp_setoption_int`
+ * describes; "error" reads and clears the pending socket error, 0 for none). Never
+ * blocks.
+ */
+sockit_status sockit_udp_getoption_int(sockit_udp *u, const char *name, int64_t *value);
+
+/**
+ * The socket's descriptor into `*fd`: -1 when closed, or when a `SOCKIT_FAMILY_ANY`
+ * socket has none yet. The descriptor stays owned by the handle. Never blocks.
+ */
+sockit_status sockit_udp_getfd(sockit_udp *u, int32_t *fd);
+
+/**
+ * Whether the socket has a peer (`setpeername`): `*connected` is true for LuaSocket's
+ * "udp{connected}", false for "udp{unconnected}". Never blocks.
+ */
+sockit_status sockit_udp_isconnected(sockit_udp *u, bool *connected);
 
 #ifdef __cplusplus
 }  // extern "C"

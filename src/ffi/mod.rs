@@ -4,8 +4,14 @@
 
 pub mod boundary;
 pub mod buffer;
+pub mod dns;
 pub mod handle;
+pub mod options;
+pub mod select;
+pub mod socket;
 pub mod status;
+pub mod time;
+pub mod udp;
 
 #[cfg(test)]
 mod header_drift {

@@ -88,38 +88,75 @@ pub fn getaddrinfo(
     passive: bool,
     canon: bool,
 ) -> Result<Vec<AddrInfo>> {
-    let c_host =
-        CString::new(host).map_err(|_| Error::invalid(format!("host name contains a NUL byte")))?;
-    let c_port = CString::new(port.to_string()).unwrap();
-    // SAFETY: a zeroed addrinfo is a valid "no hints" value.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_family = family.ai_family();
-    hints.ai_socktype = if stream {
+    let socktype = if stream {
         libc::SOCK_STREAM
     } else {
         libc::SOCK_DGRAM
     };
-    hints.ai_flags = libc::AI_NUMERICSERV
+    let flags = libc::AI_NUMERICSERV
         | if passive { libc::AI_PASSIVE } else { 0 }
         | if canon { libc::AI_CANONNAME } else { 0 };
+    getaddrinfo_service(Some(host), Some(&port.to_string()), family, socktype, flags)
+}
+
+/// The error for a getaddrinfo/getnameinfo return code `rc`, naming `subject`:
+/// "host.invalid: host not found".
+pub fn gai_error(subject: &str, rc: i32) -> Error {
+    let kind = if rc == libc::EAI_SYSTEM {
+        ErrorKind::from_errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        gai_kind(rc)
+    };
+    let text = if kind == ErrorKind::System {
+        // SAFETY: gai_strerror returns a static string.
+        unsafe { CStr::from_ptr(libc::gai_strerror(rc)) }
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        kind.as_str().to_string()
+    };
+    Error::new(kind, format!("{subject}: {text}"))
+}
+
+/// The general getaddrinfo: `host` and `service` may each be `None` (not both);
+/// `service` is a number or a service name ("http"); `socktype` is `SOCK_STREAM`,
+/// `SOCK_DGRAM` or 0 (any); `flags` are `AI_*` flags. Results keep the resolver's order,
+/// duplicate addresses removed. A failure names the host, or the service when the
+/// service is what failed ("nosuchservice: service not supported for socket type").
+pub fn getaddrinfo_service(
+    host: Option<&str>,
+    service: Option<&str>,
+    family: Family,
+    socktype: i32,
+    flags: i32,
+) -> Result<Vec<AddrInfo>> {
+    if host.is_none() && service.is_none() {
+        return Err(Error::invalid("host and service cannot both be absent"));
+    }
+    let c_host = host
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| Error::invalid("host name contains a NUL byte"))?;
+    let c_serv = service
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| Error::invalid("service name contains a NUL byte"))?;
+    // SAFETY: a zeroed addrinfo is a valid "no hints" value.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = family.ai_family();
+    hints.ai_socktype = socktype;
+    hints.ai_flags = flags;
     let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: valid C strings and hints; res is freed below.
-    let rc = unsafe { libc::getaddrinfo(c_host.as_ptr(), c_port.as_ptr(), &hints, &mut res) };
+    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: valid C strings (or NULL) and hints; res is freed below.
+    let rc = unsafe { libc::getaddrinfo(ptr(&c_host), ptr(&c_serv), &hints, &mut res) };
+    let host = host.unwrap_or("");
     if rc != 0 {
-        let kind = if rc == libc::EAI_SYSTEM {
-            ErrorKind::from_errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        } else {
-            gai_kind(rc)
+        let subject = match service {
+            Some(s) if rc == libc::EAI_SERVICE || host.is_empty() => s,
+            _ => host,
         };
-        let text = if kind == ErrorKind::System {
-            // SAFETY: gai_strerror returns a static string.
-            unsafe { CStr::from_ptr(libc::gai_strerror(rc)) }
-                .to_string_lossy()
-                .into_owned()
-        } else {
-            kind.as_str().to_string()
-        };
-        return Err(Error::new(kind, format!("{host}: {text}")));
+        return Err(gai_error(subject, rc));
     }
     let mut out: Vec<AddrInfo> = Vec::new();
     let mut p = res;

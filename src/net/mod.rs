@@ -1,6 +1,14 @@
 //! Sockets, select/poll, DNS and time.
 
 pub mod addr;
+pub mod dns;
+pub mod options;
+pub mod select;
+pub mod socket;
+pub mod tcp;
+pub mod time;
+pub mod udp;
+pub mod unix;
 
 use std::os::fd::RawFd;
 
