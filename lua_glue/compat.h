@@ -54,7 +54,6 @@
 #define sk_optnumber(L, n, d) luaL_opt_number((L), (n), (d))
 #define sk_checkany(L, n) luaL_checkany((L), (n))
 #define sk_checkstack(L, n) luaL_checkstack((L), (n), "too many results")
-#define sk_argerror(L, n, msg) (luaL_argerror((L), (n), (msg)), 0)
 #define sk_call(L, nargs, nres) lua_rawcall((L), (nargs), (nres))
 #define sk_pcall(L, nargs, nres) lua_call((L), (nargs), (nres))
 #define sk_pushbool(L, b) ((b) ? lua_pushnumber((L), 1) : lua_pushnil(L))
@@ -63,6 +62,12 @@
 /* Upvalue i (1-based) of a C closure with nup upvalues: after the actual arguments. */
 #define SK_UPVALUE(L, nup, i) (lua_gettop(L) - (nup) + (i))
 #define SK_NARGS(L, nup) (lua_gettop(L) - (nup))
+
+static inline int sk_argerror(lua_State *L, int n, const char *msg)
+{
+    luaL_argerror(L, n, msg);
+    return 0;
+}
 
 static inline void sk_error(lua_State *L, const char *fmt, ...)
 {

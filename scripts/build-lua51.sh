@@ -62,4 +62,4 @@ module() { # module <output.so> <sources...>
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm -Wl,-E
 
-echo "build-lua51: built $out${DEBUG:+ (DEBUG=$DEBUG)}"
+if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

@@ -62,6 +62,11 @@ fi
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# The GC tests drop 10,000 sockets at once when the descriptor limit allows it.
+ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+SOCKIT_FD_LIMIT=$(ulimit -n)
+export SOCKIT_FD_LIMIT
+
 # run_tap <label> <command...>: runs one script, counts its checks.
 run_tap() {
     label=$1

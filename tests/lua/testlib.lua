@@ -19,6 +19,7 @@ if string then -- Lua 5.x: the Lua 4.0 global names the shared scripts use
     clock = os.clock
     tinsert = table.insert
     getn = table.getn
+    floor = math.floor
     LUA5 = 1
 end
 
@@ -82,6 +83,29 @@ function count_fds()
         remove(t)
     end
     return n
+end
+
+-- A full garbage collection. Lua 4.0's collectgarbage() cannot be used on 64-bit
+-- systems (it switches the collector off there), so under Lua 4.0 garbage is made until
+-- the collector has run twice on its own.
+function full_gc()
+    if LUA5 then
+        collectgarbage("collect")
+        collectgarbage("collect")
+        return
+    end
+    local runs = 0
+    local last = gcinfo()
+    local junk = nil
+    local i = 0
+    while runs < 2 and i < 10000000 do
+        i = i + 1
+        junk = {i, junk}
+        if i - floor(i / 64) * 64 == 0 then junk = nil end
+        local now = gcinfo()
+        if now < last then runs = runs + 1 end
+        last = now
+    end
 end
 
 function done()
