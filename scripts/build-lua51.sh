@@ -52,11 +52,20 @@ module() { # module <output.so> <sources...>
     so=$1
     shift
     # shellcheck disable=SC2086
-    $cc $common -fPIC -shared -o "$out/$so" "$@" "$out/libsockit.so.0" \
-        -Wl,-rpath,'$ORIGIN/..'
+    $cc $common -fPIC -fvisibility=hidden -shared -o "$out/$so.tmp" "$@" \
+        lua_glue/sk51.c "$out/libsockit.so.0" -Wl,-rpath,'$ORIGIN/..'
+    mv -f "$out/$so.tmp" "$out/$so"
 }
 
-# C modules: added as the C API areas they wrap land.
+module socket/core.so lua_glue/core51.c lua_glue/stream51.c lua_glue/udp51.c
+module socket/unix.so lua_glue/unix51.c lua_glue/stream51.c
+module moonbridge_io/core.so lua_glue/mbio51.c
+
+# The Lua halves of the modules, in the same layout.
+(cd lua_glue/lua && find . -name '*.lua') | while read -r f; do
+    mkdir -p "$out/$(dirname "$f")"
+    cp -f "lua_glue/lua/$f" "$out/$f"
+done
 
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \

@@ -128,9 +128,15 @@ fi
 lua4_skipped=0
 
 ref_ok=1
-if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'require "socket"') >/dev/null 2>&1; then
+if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'assert(not require("socket")._VERSION:find("sockit"))') >/dev/null 2>&1; then
     ref_ok=0
     note "LuaSocket 3 (lua-socket) is not installed: differential tests skipped"
+fi
+# The sockit side of a differential run must really load sockit's modules.
+if ! LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" lua5.1 \
+    -e 'assert(require("socket")._VERSION:find("sockit"))' >/dev/null 2>&1; then
+    note "FAIL: require \"socket\" with LUA_PATH/LUA_CPATH on $out51 does not load sockit"
+    failed=$((failed + 1))
 fi
 
 for t in tests/lua/*.lua; do

@@ -21,6 +21,7 @@ if string then -- Lua 5.x: the Lua 4.0 global names the shared scripts use
     getn = table.getn
     floor = math.floor
     LUA5 = 1
+    io.stdout:setvbuf("line") -- a test killed by its time limit still shows its checks
 end
 
 T_count = 0
