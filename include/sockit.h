@@ -578,8 +578,8 @@ sockit_status sockit_pollset_revents(sockit_pollset *set, size_t index, int *eve
  * `timeout` seconds pass (negative = no limit). `read_ready[i]` / `write_ready[i]` get
  * whether `reads[i]` / `writes[i]` is ready (arrays of `nreads` / `nwrites` bools; may
  * be NULL when the count is 0). NULL entries and closed sockets are ignored (never
- * ready); a client with buffered input is readable at once; an error or hang-up counts
- * as ready. Returns `SOCKIT_TIMEOUT` when nothing became ready. No size limit. Blocks up
+ * ready; a freed socket is `SOCKIT_INVALID`); a client with buffered input is readable
+ * at once; an error or hang-up counts as ready. Returns `SOCKIT_TIMEOUT` when nothing became ready. No size limit. Blocks up
  * to `timeout`; no socket is locked while it waits.
  */
 sockit_status sockit_select(sockit_socket *const *reads,
@@ -701,10 +701,13 @@ sockit_status sockit_socket_listen(sockit_socket *s, int backlog);
 /**
  * Connects a TCP master to `host`:`port` within the socket's timeouts (LuaSocket's
  * `tcp:connect`), trying every resolved address (of the socket's family once it has
- * one); on success it becomes a client. With a zero timeout (or when an attempt on a
- * bound socket times out) the connect goes on in the background: the socket becomes a
- * client and `SOCKIT_TIMEOUT` is returned; select it for writing to learn when it is
- * up. Blocks during name resolution and while connecting.
+ * one) in turn, each with a fresh descriptor that gets the options set so far and the
+ * address bound so far; the timeouts restart for each address. On success the socket is
+ * a client; when every attempt fails it is still a master (`sockit_socket_getfd` may
+ * give a new descriptor). With a zero timeout only the first address is tried and the
+ * connect goes on in the background: the socket becomes a client and `SOCKIT_TIMEOUT`
+ * is returned; select it for writing to learn when it is up (its first read or write
+ * reports a failure). Blocks during name resolution and while connecting.
  */
 sockit_status sockit_socket_connect(sockit_socket *s, const char *host, int port);
 

@@ -234,8 +234,8 @@ pub unsafe extern "C" fn sockit_pollset_revents(
 /// `timeout` seconds pass (negative = no limit). `read_ready[i]` / `write_ready[i]` get
 /// whether `reads[i]` / `writes[i]` is ready (arrays of `nreads` / `nwrites` bools; may
 /// be NULL when the count is 0). NULL entries and closed sockets are ignored (never
-/// ready); a client with buffered input is readable at once; an error or hang-up counts
-/// as ready. Returns `SOCKIT_TIMEOUT` when nothing became ready. No size limit. Blocks up
+/// ready; a freed socket is `SOCKIT_INVALID`); a client with buffered input is readable
+/// at once; an error or hang-up counts as ready. Returns `SOCKIT_TIMEOUT` when nothing became ready. No size limit. Blocks up
 /// to `timeout`; no socket is locked while it waits.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_select(

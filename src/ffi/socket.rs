@@ -434,10 +434,13 @@ pub unsafe extern "C" fn sockit_socket_listen(
 
 /// Connects a TCP master to `host`:`port` within the socket's timeouts (LuaSocket's
 /// `tcp:connect`), trying every resolved address (of the socket's family once it has
-/// one); on success it becomes a client. With a zero timeout (or when an attempt on a
-/// bound socket times out) the connect goes on in the background: the socket becomes a
-/// client and `SOCKIT_TIMEOUT` is returned; select it for writing to learn when it is
-/// up. Blocks during name resolution and while connecting.
+/// one) in turn, each with a fresh descriptor that gets the options set so far and the
+/// address bound so far; the timeouts restart for each address. On success the socket is
+/// a client; when every attempt fails it is still a master (`sockit_socket_getfd` may
+/// give a new descriptor). With a zero timeout only the first address is tried and the
+/// connect goes on in the background: the socket becomes a client and `SOCKIT_TIMEOUT`
+/// is returned; select it for writing to learn when it is up (its first read or write
+/// reports a failure). Blocks during name resolution and while connecting.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_connect(
     s: *mut sockit_socket,
@@ -576,8 +579,9 @@ pub unsafe extern "C" fn sockit_socket_send_range(
     guard(|| {
         let data = bytes_arg(data, len, "data")?;
         let size = len as i64;
-        let mut start = i as i64;
-        let mut end = j as i64;
+        // `long` is 32 bits on some targets: widen explicitly.
+        #[allow(clippy::useless_conversion)]
+        let (mut start, mut end) = (i64::from(i), i64::from(j));
         if start < 0 {
             start += size + 1;
         }

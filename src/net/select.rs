@@ -361,7 +361,7 @@ mod tests {
                 libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl);
             }
         }
-        rl.rlim_cur as u64
+        rl.rlim_cur
     }
 
     #[test]

@@ -14,9 +14,7 @@ use crate::io::stream::{Shutdown, Stream, StreamKind};
 use crate::io::timeout::{Deadline, Timeout, TimeoutMode};
 use crate::net::addr::{resolve, resolve_local, Family};
 use crate::net::options::{get_opt, set_opt, Opt, OptValue};
-use crate::net::tcp::{
-    connect_what, finish_connect, host_port, new_socket, socket_for, start_connect,
-};
+use crate::net::tcp::{connect_what, finish_connect, host_port, new_socket, start_connect};
 use crate::net::unix::{connect_sock, new_unix_socket, unix_addr};
 use crate::net::Pollable;
 use crate::sys::poll::{wait_fd, POLLIN};
@@ -150,8 +148,11 @@ pub struct Socket {
     inner: Inner,
     /// Timeouts of master and server sockets; a client's live in its stream.
     timeout: Timeout,
-    /// Options set on a master that has no socket yet, applied when it gets one.
-    pending: Vec<(Opt, OptValue)>,
+    /// Every option set on a master, applied to each socket it makes (the first, made
+    /// late for family "any", and the fresh one after a failed connect attempt).
+    options: Vec<(Opt, OptValue)>,
+    /// Where a TCP master is bound, so that a fresh socket can be bound there again.
+    bound: Option<SocketAddr>,
     /// When the object was made, for the age in `stats` before it is a client.
     born: Instant,
     /// Byte counts set with `set_stats` before the object is a client.
@@ -176,7 +177,8 @@ fn new_object(kind: StreamKind, family: Option<AddrFamily>, inner: Inner) -> Soc
         family,
         inner,
         timeout: Timeout::default(),
-        pending: Vec::new(),
+        options: Vec::new(),
+        bound: None,
         born: Instant::now(),
         counts: (0, 0),
     }
@@ -195,17 +197,19 @@ impl Socket {
     /// the descriptor is made at bind or connect, for the family of the address used;
     /// `Inet6` sockets are IPv6-only, as LuaSocket's `tcp6`.
     pub fn tcp(family: Family) -> Result<Socket> {
-        let (fam, sock) = match family {
-            Family::Any => (None, None),
-            Family::Inet => (Some(AddrFamily::Inet), Some(new_socket(Domain::IPV4)?)),
+        let mut s = new_object(StreamKind::Tcp, None, Inner::Master(None));
+        let fam = match family {
+            Family::Any => return Ok(s),
+            Family::Inet => AddrFamily::Inet,
             Family::Inet6 => {
-                let s = new_socket(Domain::IPV6)?;
-                s.set_only_v6(true)
-                    .map_err(|e| Error::io("setsockopt ipv6-v6only", &e))?;
-                (Some(AddrFamily::Inet6), Some(s))
+                s.options.push((Opt::Ipv6V6Only, OptValue::Bool(true)));
+                AddrFamily::Inet6
             }
         };
-        Ok(new_object(StreamKind::Tcp, fam, Inner::Master(sock)))
+        let sock = s.make_socket(fam)?;
+        s.family = Some(fam);
+        s.inner = Inner::Master(Some(sock));
+        Ok(s)
     }
 
     /// A Unix-domain stream master (LuaSocket's `socket.unix()`).
@@ -334,76 +338,87 @@ impl Socket {
         self.inner = Inner::Client(stream);
     }
 
-    /// A fresh socket for `family` with the pending options applied.
-    fn make_socket(&mut self, family: AddrFamily) -> Result<socket2::Socket> {
+    /// A fresh socket for `family` with the master's options applied.
+    fn make_socket(&self, family: AddrFamily) -> Result<socket2::Socket> {
         let sock = new_socket(domain_of(family))?;
-        for (opt, value) in &self.pending {
+        for (opt, value) in &self.options {
             set_opt(&sock, *opt, *value)?;
         }
         Ok(sock)
     }
 
+    /// After a failed connect attempt: a TCP master of fixed family gets a fresh socket
+    /// with its options, bound where the old one was (a socket whose connect failed is
+    /// not reliably usable again); a master of family "any" that was not bound goes back
+    /// to having no socket.
+    fn renew_master(&mut self, fixed: bool) -> Result<()> {
+        let Inner::Master(slot) = &mut self.inner else {
+            return Ok(());
+        };
+        // The old socket goes first, releasing its address.
+        *slot = None;
+        if !fixed {
+            self.family = None;
+            return Ok(());
+        }
+        let family = self.family.expect("a fixed family");
+        let sock = self.make_socket(family)?;
+        if let Some(addr) = self.bound {
+            sock.bind(&SockAddr::from(addr))
+                .map_err(|e| Error::io(&format!("bind {addr}"), &e))?;
+        }
+        self.inner = Inner::Master(Some(sock));
+        Ok(())
+    }
+
     /// Connects a TCP master to `host`:`port` (LuaSocket's `tcp:connect`), trying every
-    /// resolved address of the socket's family in turn within the socket's timeouts (the
-    /// clock restarts for each address). On success the socket is a client.
+    /// resolved address (of the socket's family once it has one) in turn within the
+    /// socket's timeouts (the clock restarts for each address). On success the socket is
+    /// a client.
     ///
-    /// A master without a socket of its own (family "any", not bound) uses a fresh socket
-    /// per address, with the options set so far. A master with its own socket (fixed
-    /// family, or bound) reuses it. With a zero timeout, or when an attempt on the master's
-    /// own socket times out, the connect goes on in the background: the socket becomes a
-    /// client and `Timeout` is returned (LuaSocket); select it for writing to learn when the
-    /// connection is up, and the first read or write reports a failure.
+    /// Each attempt uses a fresh socket with the options set so far (and bound where the
+    /// master was bound); after all attempts failed the master is still a master. With a
+    /// zero timeout only the first address is tried and the connect goes on in the
+    /// background: the socket becomes a client and `Timeout` is returned (LuaSocket);
+    /// select it for writing to learn when the connection is up; the first read or write
+    /// reports a failure.
     pub fn connect(&mut self, host: &str, port: u16) -> Result<()> {
         if self.kind != StreamKind::Tcp {
             return Err(Error::invalid(
                 "connect: use connect_path for a unix socket",
             ));
         }
-        let has_own = match &self.inner {
-            Inner::Master(s) => s.is_some(),
-            _ => return Err(self.wrong_state("connect", "master")),
-        };
-        let family = match (has_own, self.family) {
-            (true, Some(f)) => f.resolver_family(),
-            _ => Family::Any,
-        };
+        if !matches!(self.inner, Inner::Master(_)) {
+            return Err(self.wrong_state("connect", "master"));
+        }
+        // A master whose family is known (made for it, or bound) keeps it.
+        let fixed = self.family.is_some();
+        let family = self.family.map_or(Family::Any, AddrFamily::resolver_family);
         let addrs = resolve(host, port, family, true)?;
         let zero = self.timeout.start().next_wait_ms() == 0;
         let mut last = Error::invalid("connect: no address");
         for addr in &addrs {
             let what = connect_what(host, port, addr);
-            let sock = match &mut self.inner {
-                Inner::Master(slot @ None) => {
-                    let s = match socket_for(addr).and_then(|s| {
-                        for (opt, value) in &self.pending {
-                            set_opt(&s, *opt, *value)?;
-                        }
-                        Ok(s)
-                    }) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            last = e;
-                            continue;
-                        }
-                    };
-                    self.family = Some(AddrFamily::of(addr));
-                    slot.insert(s)
+            if let Inner::Master(None) = self.inner {
+                match self.make_socket(AddrFamily::of(addr)) {
+                    Ok(s) => {
+                        self.family = Some(AddrFamily::of(addr));
+                        self.inner = Inner::Master(Some(s));
+                    }
+                    Err(e) => {
+                        last = e;
+                        continue;
+                    }
                 }
-                Inner::Master(Some(s)) => s,
-                _ => unreachable!("checked above"),
+            }
+            let Inner::Master(Some(sock)) = &self.inner else {
+                unreachable!("made above")
             };
             let deadline = self.timeout.start();
             let outcome = match start_connect(sock, &SockAddr::from(*addr)) {
                 Ok(true) => Ok(true),
                 Ok(false) if zero => Ok(false),
-                Ok(false) => match finish_connect(sock, &deadline, &what) {
-                    Ok(()) => Ok(true),
-                    Err(e) if e.kind == ErrorKind::Timeout && has_own => {
-                        last = e;
-                        Ok(false)
-                    }
-                    Err(e) => Err(e),
-                },
+                Ok(false) => finish_connect(sock, &deadline, &what).map(|()| true),
                 Err(e) => Err(Error::io(&what, &e)),
             };
             match outcome {
@@ -411,26 +426,21 @@ impl Socket {
                     let Inner::Master(slot) = &mut self.inner else {
                         unreachable!()
                     };
-                    let sock = slot.take().expect("socket made above");
+                    let sock = slot.take().expect("made above");
                     if done {
                         self.become_client(Stream::new(sock, StreamKind::Tcp)?);
                         return Ok(());
                     }
                     self.become_client(Stream::connecting(sock, StreamKind::Tcp));
-                    return Err(if zero {
-                        Error::new(ErrorKind::Timeout, format!("{what}: timeout"))
-                    } else {
-                        last
-                    });
+                    return Err(Error::new(ErrorKind::Timeout, format!("{what}: timeout")));
                 }
                 Err(e) => {
                     last = e;
-                    if !has_own {
-                        // Next address, next fresh socket.
-                        if let Inner::Master(slot) = &mut self.inner {
-                            *slot = None;
-                        }
-                        self.family = None;
+                    if let Err(e) = self.renew_master(fixed) {
+                        return Err(Error::new(
+                            last.kind,
+                            format!("{}; the socket could not be remade: {}", last.msg, e.msg),
+                        ));
                     }
                 }
             }
@@ -498,7 +508,10 @@ impl Socket {
                 },
             };
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.bound = self.raw().and_then(|s| s.local_addr().ok()?.as_socket());
+                    return Ok(());
+                }
                 Err(e) => last = e,
             }
         }
@@ -616,6 +629,11 @@ impl Socket {
     fn no_socket(&self, op: &str) -> Error {
         match self.state() {
             State::Closed => Error::new(ErrorKind::Closed, format!("{op}: socket is closed")),
+            // A finished Unix stream has given up its descriptor (Moonbridge's finish).
+            State::Client => Error::new(
+                ErrorKind::Closed,
+                format!("{op}: the socket was closed by finish"),
+            ),
             _ => Error::invalid(format!(
                 "{op}: the socket has no address family yet; bind or connect it first"
             )),
@@ -625,14 +643,18 @@ impl Socket {
     // ----- options --------------------------------------------------------------------
 
     /// Sets an option by LuaSocket's name ("keepalive", "reuseaddr", "tcp-nodelay",
-    /// "linger", ...). On a TCP master of family "any" that has no socket yet, the option
-    /// is remembered and applied when the socket is made.
+    /// "linger", ...). A master remembers its options: one of family "any" that has no
+    /// socket yet applies them when it makes one, and every master applies them to the
+    /// fresh socket of each connect attempt.
     pub fn set_option(&mut self, name: &str, value: OptValue) -> Result<()> {
         let opt = Opt::parse(name)?;
-        if let Inner::Master(None) = self.inner {
-            let value = opt.check(value)?;
-            self.pending.retain(|(o, _)| *o != opt);
-            self.pending.push((opt, value));
+        let value = opt.check(value)?;
+        if let Inner::Master(slot) = &self.inner {
+            if let Some(sock) = slot {
+                set_opt(sock, opt, value)?;
+            }
+            self.options.retain(|(o, _)| *o != opt);
+            self.options.push((opt, value));
             return Ok(());
         }
         let sock = self.raw().ok_or_else(|| self.no_socket("setoption"))?;
@@ -644,7 +666,7 @@ impl Socket {
     pub fn get_option(&self, name: &str) -> Result<OptValue> {
         let opt = Opt::parse(name)?;
         if let Inner::Master(None) = self.inner {
-            if let Some((_, v)) = self.pending.iter().find(|(o, _)| *o == opt) {
+            if let Some((_, v)) = self.options.iter().find(|(o, _)| *o == opt) {
                 return Ok(*v);
             }
             return get_opt(&new_socket(Domain::IPV4)?, opt);
@@ -697,14 +719,18 @@ impl Socket {
         }
     }
 
-    /// Resets the statistics (LuaSocket's `setstats`): byte counts and age in seconds.
+    /// Resets the statistics (LuaSocket's `setstats`): byte counts and age in seconds (a
+    /// negative or NaN age leaves the age alone).
     pub fn set_stats(&mut self, received: u64, sent: u64, age: f64) {
         match &mut self.inner {
             Inner::Client(s) => s.set_stats(received, sent, age),
             _ => {
                 self.counts = (received, sent);
-                let age = Duration::from_secs_f64(age.max(0.0).min(1.0e9));
-                self.born = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+                // A negative or NaN age leaves the age alone (as the stream does).
+                if age >= 0.0 {
+                    let age = Duration::try_from_secs_f64(age).unwrap_or(Duration::MAX);
+                    self.born = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+                }
             }
         }
     }
@@ -813,6 +839,34 @@ mod tests {
         m.connect("::1", l).unwrap();
         assert_eq!(m.family(), Some(AddrFamily::Inet6));
         assert_eq!(m.get_option("keepalive").unwrap(), OptValue::Bool(true));
+    }
+
+    #[test]
+    fn bound_master_keeps_its_address_and_options_across_failed_attempts() {
+        let mut m = Socket::tcp(Family::Inet).unwrap();
+        m.set_option("tcp-nodelay", OptValue::Bool(true)).unwrap();
+        m.bind("127.0.0.1", 0).unwrap();
+        let local = m.sockname().unwrap().port();
+        let port = crate::net::tcp::tests::closed_port("127.0.0.1");
+        assert_eq!(
+            m.connect("127.0.0.1", port).unwrap_err().kind,
+            ErrorKind::Refused
+        );
+        assert_eq!(m.state(), State::Master);
+        assert!(m.fd().is_some());
+        assert_eq!(m.sockname().unwrap().port(), local);
+        let mut server = tcp::bind("127.0.0.1", 0, 8).unwrap();
+        let sport = server.sockname().unwrap().port();
+        m.connect("127.0.0.1", sport).unwrap();
+        assert_eq!(m.sockname().unwrap().port(), local);
+        assert_eq!(m.get_option("tcp-nodelay").unwrap(), OptValue::Bool(true));
+        let a = server.accept().unwrap();
+        assert_eq!(a.peername().unwrap().port(), local);
+        // An IPv6 master stays IPv6-only on its fresh sockets.
+        let mut m6 = Socket::tcp(Family::Inet6).unwrap();
+        let p6 = crate::net::tcp::tests::closed_port("::1");
+        assert_eq!(m6.connect("::1", p6).unwrap_err().kind, ErrorKind::Refused);
+        assert_eq!(m6.get_option("ipv6-v6only").unwrap(), OptValue::Bool(true));
     }
 
     #[test]
