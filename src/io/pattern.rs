@@ -87,17 +87,7 @@ pub fn receive<S: Source>(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     match pat {
-        Pattern::Line(mode) => {
-            let mut st = ScanState::default();
-            loop {
-                if rb.take_line(mode, out, &mut st) {
-                    return Ok(());
-                }
-                if rb.fill_with(|b| src.read(b))? == 0 {
-                    return Err(closed());
-                }
-            }
-        }
+        Pattern::Line(mode) => receive_line(rb, src, mode, out, &mut ScanState::default()),
         Pattern::Word => {
             let mut st = ScanState::default();
             loop {
@@ -138,6 +128,25 @@ pub fn receive<S: Source>(
                 }
             }
             Ok(())
+        }
+    }
+}
+
+/// The line pattern of [`receive`], continuing a line whose start a caller may already
+/// have taken from `rb` with `st` (a fresh `ScanState` otherwise).
+pub fn receive_line<S: Source>(
+    rb: &mut ReadBuf,
+    src: &mut S,
+    mode: LineMode,
+    out: &mut Vec<u8>,
+    st: &mut ScanState,
+) -> Result<()> {
+    loop {
+        if rb.take_line(mode, out, st) {
+            return Ok(());
+        }
+        if rb.fill_with(|b| src.read(b))? == 0 {
+            return Err(closed());
         }
     }
 }

@@ -209,64 +209,70 @@ impl ReadBuf {
     /// Moves the next line (or as much of it as is buffered) to `out`. Returns true when
     /// the line is complete: its LF was found and consumed. Otherwise every buffered byte
     /// was moved, the buffer is empty, and `st` remembers what the next call needs.
-    #[inline(always)]
+    #[inline]
     pub fn take_line(&mut self, mode: LineMode, out: &mut Vec<u8>, st: &mut ScanState) -> bool {
+        match memchr(b'\n', self.data()) {
+            Some(i) => {
+                self.take_line_at(mode, i, out, st);
+                true
+            }
+            None => {
+                self.take_partial_line(mode, out, st);
+                false
+            }
+        }
+    }
+
+    /// Completes a line whose LF is at `data()[i]`: moves the bytes before it to `out`
+    /// (as `mode` says) and consumes the LF too.
+    #[inline]
+    pub fn take_line_at(
+        &mut self,
+        mode: LineMode,
+        i: usize,
+        out: &mut Vec<u8>,
+        st: &mut ScanState,
+    ) {
+        let (a, lf) = (self.start, self.start + i);
+        match mode {
+            LineMode::Raw => out.extend_from_slice(&self.buf[a..lf]),
+            LineMode::StripCrBeforeLf => {
+                if i == 0 {
+                    if st.cr_pending {
+                        out.pop();
+                    }
+                } else if self.buf[lf - 1] == b'\r' {
+                    out.extend_from_slice(&self.buf[a..lf - 1]);
+                } else {
+                    out.extend_from_slice(&self.buf[a..lf]);
+                }
+                st.cr_pending = false;
+            }
+            LineMode::StripAllCr => {
+                if self.has_cr(lf) {
+                    extend_without_cr(out, &self.buf[a..lf]);
+                } else {
+                    out.extend_from_slice(&self.buf[a..lf]);
+                }
+            }
+        }
+        self.consume(i + 1);
+    }
+
+    /// No LF buffered: moves everything to `out` (as `mode` says) and empties the buffer.
+    fn take_partial_line(&mut self, mode: LineMode, out: &mut Vec<u8>, st: &mut ScanState) {
         let data = &self.buf[self.start..self.end];
         match mode {
-            LineMode::Raw => match memchr(b'\n', data) {
-                Some(i) => {
-                    out.extend_from_slice(&data[..i]);
-                    self.consume(i + 1);
-                    true
-                }
-                None => {
+            LineMode::Raw => out.extend_from_slice(data),
+            LineMode::StripCrBeforeLf => {
+                if let Some(&last) = data.last() {
+                    st.cr_pending = last == b'\r';
                     out.extend_from_slice(data);
-                    self.clear();
-                    false
                 }
-            },
-            LineMode::StripCrBeforeLf => match memchr(b'\n', data) {
-                Some(i) => {
-                    if i == 0 {
-                        if st.cr_pending {
-                            out.pop();
-                        }
-                    } else if data[i - 1] == b'\r' {
-                        out.extend_from_slice(&data[..i - 1]);
-                    } else {
-                        out.extend_from_slice(&data[..i]);
-                    }
-                    st.cr_pending = false;
-                    self.consume(i + 1);
-                    true
-                }
-                None => {
-                    if let Some(&last) = data.last() {
-                        st.cr_pending = last == b'\r';
-                        out.extend_from_slice(data);
-                    }
-                    self.clear();
-                    false
-                }
-            },
-            LineMode::StripAllCr => match memchr(b'\n', data) {
-                Some(i) => {
-                    let (a, lf) = (self.start, self.start + i);
-                    if self.has_cr(lf) {
-                        extend_without_cr(out, &self.buf[a..lf]);
-                    } else {
-                        out.extend_from_slice(&self.buf[a..lf]);
-                    }
-                    self.consume(i + 1);
-                    true
-                }
-                None => {
-                    extend_without_cr(out, data);
-                    self.clear();
-                    false
-                }
-            },
+            }
+            LineMode::StripAllCr => extend_without_cr(out, data),
         }
+        self.clear();
     }
 
     /// True when `buf[start..until]` holds a CR. Scans from where the last scan stopped to

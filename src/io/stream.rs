@@ -20,7 +20,7 @@
 use super::pattern::{self, Source};
 pub use super::pattern::{Pattern, ReadEnd};
 pub use super::readbuf::LineMode;
-use super::readbuf::{ReadBuf, READ_CHUNK};
+use super::readbuf::{ReadBuf, ScanState, READ_CHUNK};
 use super::timeout::{Deadline, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::poll::{wait_fd, POLLIN, POLLOUT};
@@ -390,7 +390,22 @@ impl Stream {
     ///   (left unread), `Err(Closed)` at end of stream — LuaSocket 3's behaviour.
     /// - `Err(Timeout)` when the block or total timeout expires, partial data appended.
     /// - On a closed stream: `Err(Closed)`. A finished Unix stream reads as end of stream.
+    #[inline]
     pub fn receive(&mut self, pat: Pattern, out: &mut Vec<u8>) -> Result<()> {
+        if let Pattern::Line(mode) = pat {
+            // Fast path: a whole line is buffered. (A closed or connecting stream has an
+            // empty buffer, so it always takes the slow path, which checks.)
+            if let Some(i) = memchr::memchr(b'\n', self.rbuf.data()) {
+                self.rbuf
+                    .take_line_at(mode, i, out, &mut ScanState::default());
+                return Ok(());
+            }
+        }
+        self.receive_slow(pat, out)
+    }
+
+    #[inline(never)]
+    fn receive_slow(&mut self, pat: Pattern, out: &mut Vec<u8>) -> Result<()> {
         self.check_open()?;
         let dl = self.timeout.start();
         let mut wait = Wait::Timeout;

@@ -770,14 +770,15 @@ fn nonblocking_connect_that_succeeds() {
 }
 
 /// Throughput against plain read loops (run with
-/// `cargo test --release bench_ -- --ignored --nocapture`).
+/// `cargo test --release bench_ -- --ignored --nocapture --test-threads=1`; the line mode
+/// can be chosen with SOCKIT_BENCH_LINE_MODE=raw|crlf|all).
 mod bench {
     use super::*;
 
     const TOTAL: usize = 1 << 30;
     const LINES: usize = 10_000_000;
 
-    fn line_block() -> Vec<u8> {
+    pub fn line_block() -> Vec<u8> {
         let mut block = Vec::new();
         for i in 0..10_000 {
             let mut line = format!("{i:08} ").into_bytes();
@@ -797,6 +798,15 @@ mod bench {
                 left -= n;
             }
         })
+    }
+
+    /// CPU time (user + system) of the calling thread.
+    fn thread_cpu() -> Duration {
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: ru is a valid rusage to fill.
+        unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        tv(ru.ru_utime) + tv(ru.ru_stime)
     }
 
     fn report(what: &str, base: Duration, ours: Duration) {
@@ -841,12 +851,13 @@ mod bench {
         report("1 GiB in 64 KiB counts", base, ours);
     }
 
-    fn plain_lines(block: &[u8], total: usize) -> Duration {
+    pub fn plain_lines(block: &[u8], total: usize) -> Duration {
         let (s, peer) = tcp_pair();
         let mut plain: TcpStream = Socket::into(s.sock.unwrap_or_else(|| unreachable!()));
         plain.set_nonblocking(false).unwrap();
         let h = writer(peer, block.to_vec(), total);
         let t = Instant::now();
+        let c0 = thread_cpu();
         let mut buf = vec![0u8; 65536];
         let (mut start, mut end, mut lines) = (0, 0, 0);
         let mut line = Vec::with_capacity(256);
@@ -871,15 +882,18 @@ mod bench {
             }
         }
         let base = t.elapsed();
+        let cpu = thread_cpu() - c0;
         h.join().unwrap();
         assert_eq!(sum, LINES * 79);
+        eprintln!("  plain loop reader cpu {:.3}s", cpu.as_secs_f64());
         base
     }
 
-    fn stream_lines(block: &[u8], total: usize) -> Duration {
+    pub fn stream_lines(block: &[u8], total: usize) -> Duration {
         let (mut s, peer) = tcp_pair();
         let h = writer(peer, block.to_vec(), total);
         let t = Instant::now();
+        let c0 = thread_cpu();
         let mut out = Vec::with_capacity(256);
         let mut sum = 0usize;
         for _ in 0..LINES {
@@ -889,8 +903,10 @@ mod bench {
             sum += out.len();
         }
         let ours = t.elapsed();
+        let cpu = thread_cpu() - c0;
         h.join().unwrap();
         assert_eq!(sum, LINES * 79);
+        eprintln!("  stream reader cpu {:.3}s", cpu.as_secs_f64());
         ours
     }
 
@@ -904,5 +920,21 @@ mod bench {
             let base = plain_lines(&block, total);
             report("10M 80-byte lines", base, ours);
         }
+    }
+}
+
+mod bench_parts {
+    use super::bench::*;
+
+    #[test]
+    #[ignore]
+    fn part_stream_lines() {
+        stream_lines(&line_block(), 10_000_000 * 80);
+    }
+
+    #[test]
+    #[ignore]
+    fn part_plain_lines() {
+        plain_lines(&line_block(), 10_000_000 * 80);
     }
 }
