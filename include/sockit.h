@@ -71,6 +71,26 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
+ * LuaSocket's `ltn12.BLOCKSIZE`: the default chunk size of pumps and reading sources.
+ */
+#define BLOCKSIZE 2048
+
+/**
+ * Longest chunk-size line (with extensions) the decoder accepts.
+ */
+#define MAX_SIZE_LINE 4096
+
+/**
+ * Largest trailer section the decoder accepts.
+ */
+#define MAX_TRAILERS (64 * 1024)
+
+/**
+ * The default line length, `mime.wrap`'s 76.
+ */
+#define DEFAULT_LENGTH 76
+
+/**
  * LuaSocket's default listen backlog for `socket.bind`.
  */
 #define DEFAULT_BACKLOG 32
@@ -260,6 +280,14 @@ typedef struct Events Events;
 typedef struct sockit_buffer sockit_buffer;
 
 /**
+ * An LTN12 filter: transforms a stream of chunks. Created by the `sockit_filter_*`
+ * constructors (MIME, chunked coding, chain, callback), used in `sockit_source_chain` /
+ * `sockit_sink_chain` or driven with `sockit_filter_put` / `sockit_filter_end`, released
+ * with `sockit_filter_free`.
+ */
+typedef struct sockit_filter sockit_filter;
+
+/**
  * What the resolver said about a host (LuaSocket's resolver table): a name, a list of
  * aliases and a list of addresses, each address with its family. Every string is owned
  * by the handle and stays valid until `sockit_hostinfo_free`.
@@ -283,6 +311,12 @@ typedef struct sockit_hostinfo sockit_hostinfo;
 typedef struct sockit_pollset sockit_pollset;
 
 /**
+ * An LTN12 sink: receives chunks, then the end or an error. Created by the
+ * `sockit_sink_*` constructors, released with `sockit_sink_free`.
+ */
+typedef struct sockit_sink sockit_sink;
+
+/**
  * A TCP or Unix-domain stream socket in any state: master (made, not yet connected or
  * listening), client (connected), server (listening) or closed. Owned by the caller:
  * close it with `sockit_socket_close` (idempotent) and release it with
@@ -291,12 +325,71 @@ typedef struct sockit_pollset sockit_pollset;
 typedef struct sockit_socket sockit_socket;
 
 /**
+ * An LTN12 source: produces chunks, then the end, or an error. Created by the
+ * `sockit_source_*` constructors, moved with `sockit_pump_step` / `sockit_pump_all` or
+ * pulled with `sockit_source_pull`, released with `sockit_source_free`.
+ */
+typedef struct sockit_source sockit_source;
+
+/**
  * A UDP socket (IPv4 or IPv6). Create with `sockit_udp_new`, release with
  * `sockit_udp_free`. Datagrams are atomic: a receive returns at most the size asked for
  * and discards the rest of a longer datagram. Receiving honours the socket's timeouts
  * (`sockit_udp_settimeout`); sending never waits unless the kernel has no room.
  */
 typedef struct sockit_udp sockit_udp;
+
+/**
+ * A URL split into LuaSocket's fields (see `sockit_url_part`). Made by `sockit_url_parse`
+ * or `sockit_url_new`, released with `sockit_url_free`.
+ */
+typedef struct sockit_url sockit_url;
+
+/**
+ * Source callback. It gets an empty `chunk` buffer and `*end == false`; it appends the
+ * next chunk to `chunk` and returns `SOCKIT_OK`, or sets `*end = true` at the end of the
+ * data, or returns another status to fail (see `sockit_callback_error`). It is not called
+ * again after the end or a failure. Callbacks run on the thread that drives the stage,
+ * while the pipeline's handles are locked: they must not call sockit functions on those
+ * handles (that would deadlock), must not free the buffer they are lent, and must return
+ * normally (no longjmp across sockit; a Lua host calls Lua through lua_pcall).
+ */
+typedef int (*sockit_source_fn)(void *userdata, sockit_buffer *chunk, bool *end);
+
+/**
+ * LuaSocket 1.3b send callback: appends the next chunk to `chunk` (which arrives empty),
+ * stores the total number of bytes of the whole data in `*total` and returns `SOCKIT_OK`;
+ * or returns another status to abort. It is called until `*total` bytes have been
+ * produced; an empty chunk before that, or more than `*total` bytes, fails the transfer.
+ * The rules of `sockit_source_fn` apply.
+ */
+typedef int (*sockit_send_cb)(void *userdata, sockit_buffer *chunk, uint64_t *total);
+
+/**
+ * Sink callback, LTN12's sink(chunk, err): a chunk comes as `chunk`/`len` (`chunk` is
+ * never NULL then, `len` may be 0); the end as `chunk == NULL, error == NULL`; a failure
+ * of the source as `chunk == NULL` and its message in `error` (valid during the call).
+ * Return `SOCKIT_OK` to go on, another status to stop the pump with it (ignored after
+ * a failure). The rules of `sockit_source_fn` apply.
+ */
+typedef int (*sockit_sink_fn)(void *userdata, const uint8_t *chunk, size_t len, const char *error);
+
+/**
+ * LuaSocket 1.3b receive callback: called with each chunk (`len > 0`), then with an
+ * empty chunk (`chunk` not NULL, `len == 0`) at the end; on a failure with
+ * `chunk == NULL` and the message in `error`. Return `SOCKIT_OK` to go on, another status
+ * (usually `SOCKIT_ABORTED`, message with `sockit_callback_error`) to abort. The rules of
+ * `sockit_source_fn` apply.
+ */
+typedef int (*sockit_receive_cb)(void *userdata, const uint8_t *chunk, size_t len, const char *error);
+
+/**
+ * Filter callback: called with each chunk (`chunk` never NULL, `len` may be 0) and
+ * finally once with `chunk == NULL` for the end; it appends its output (possibly
+ * nothing) to `out`, which arrives empty, and returns `SOCKIT_OK` or a failure status
+ * (what it appended before failing is kept). The rules of `sockit_source_fn` apply.
+ */
+typedef int (*sockit_filter_fn)(void *userdata, const uint8_t *chunk, size_t len, sockit_buffer *out);
 
 /**
  * A LuaSocket receive pattern: one of the `SOCKIT_PATTERN_*` values.
@@ -318,6 +411,13 @@ typedef int (*sockit_wait_fn)(void *userdata, int fd, int events);
  * Which direction `sockit_socket_shutdown` closes: one of `SOCKIT_SHUTDOWN_*`.
  */
 typedef int sockit_shutdown_how;
+
+/**
+ * A field of a `sockit_url`: one of `SOCKIT_URL_*`, LuaSocket's names for the parts of
+ * `scheme://user:password@host:port/path;params?query#fragment` (authority is
+ * `userinfo@host:port`, userinfo is `user:password`).
+ */
+typedef int sockit_url_part;
 
 /**
  * A line ending at LF, LuaSocket 2/3 "*l": the LF and every CR are dropped.
@@ -363,6 +463,61 @@ typedef int sockit_shutdown_how;
  * Both directions.
  */
 #define SOCKIT_SHUTDOWN_BOTH 2
+
+/**
+ * The scheme field of a `sockit_url`.
+ */
+#define SOCKIT_URL_SCHEME 0
+
+/**
+ * The authority field of a `sockit_url`.
+ */
+#define SOCKIT_URL_AUTHORITY 1
+
+/**
+ * The userinfo field of a `sockit_url`.
+ */
+#define SOCKIT_URL_USERINFO 2
+
+/**
+ * The user field of a `sockit_url`.
+ */
+#define SOCKIT_URL_USER 3
+
+/**
+ * The password field of a `sockit_url`.
+ */
+#define SOCKIT_URL_PASSWORD 4
+
+/**
+ * The host field of a `sockit_url`.
+ */
+#define SOCKIT_URL_HOST 5
+
+/**
+ * The port field of a `sockit_url`.
+ */
+#define SOCKIT_URL_PORT 6
+
+/**
+ * The path field of a `sockit_url`.
+ */
+#define SOCKIT_URL_PATH 7
+
+/**
+ * The params field of a `sockit_url`.
+ */
+#define SOCKIT_URL_PARAMS 8
+
+/**
+ * The query field of a `sockit_url`.
+ */
+#define SOCKIT_URL_QUERY 9
+
+/**
+ * The fragment field of a `sockit_url`.
+ */
+#define SOCKIT_URL_FRAGMENT 10
 
 
 
@@ -510,6 +665,427 @@ sockit_status sockit_dns_getnameinfo(const char *host,
                                      const char *service,
                                      sockit_hostinfo **names,
                                      sockit_buffer *service_out);
+
+/**
+ * Gives the error of the callback now running its message: a callback stage that is
+ * about to return a failure status may call this first; the pump then fails with that
+ * status and `sockit_last_error()` returns `message` (copied). Without it the message
+ * is "<stage> callback failed: <status string>". Never blocks; NULL clears the message.
+ */
+void sockit_callback_error(const char *message);
+
+/**
+ * A source of a copy of `len` bytes at `data` (LTN12's string source), in chunks of at
+ * most the pump's chunk size. `data` may be NULL when `len` is 0. Its size is known
+ * (`sockit_source_size`). The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_source_string(const uint8_t *data, size_t len, sockit_source **out);
+
+/**
+ * A source of the `len` bytes at `data` without copying them: the bytes are BORROWED and
+ * must stay valid and unchanged until the source has reported its end (or an error), or
+ * is freed, whichever comes first; after its end the source no longer touches them.
+ * The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_source_bytes(const uint8_t *data, size_t len, sockit_source **out);
+
+/**
+ * A source reading descriptor `fd` (a file, pipe or socket) in chunks of at most the
+ * pump's chunk size until end of file (LTN12's file source). With `take_ownership` the
+ * source closes `fd` when it ends, fails or is freed; otherwise `fd` is never closed.
+ * A pull blocks as a read(2) of `fd` does. Returns `SOCKIT_INVALID` when `fd` is not an
+ * open descriptor (then an owned `fd` is not closed). The caller owns `*out`.
+ */
+sockit_status sockit_source_fd(int fd, bool take_ownership, sockit_source **out);
+
+/**
+ * A source reading the file at `path` (opened now, closed at its end, failure or free).
+ * Its size is known for regular files. Fails with the open(2) error ("open <path>: ...").
+ * The caller owns `*out`. Pulls block on disk reads only.
+ */
+sockit_status sockit_source_file(const char *path, sockit_source **out);
+
+/**
+ * LTN12's empty source: ends at once. The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_source_empty(sockit_source **out);
+
+/**
+ * LTN12's error source: every pull fails with `status` (a failure status, not
+ * `SOCKIT_OK`) and `message` (copied; NULL uses the status string). The caller owns
+ * `*out`. Never blocks.
+ */
+sockit_status sockit_source_error(int status, const char *message, sockit_source **out);
+
+/**
+ * LTN12's rewindable source over `src`, which it TAKES (even on failure). Chunks given
+ * to `sockit_source_unget` come out first, the last one first. The caller owns `*out`.
+ */
+sockit_status sockit_source_rewind(sockit_source *src, sockit_source **out);
+
+/**
+ * Pushes a copy of `len` bytes at `data` back into a rewindable source (made by
+ * `sockit_source_rewind`): the next pull returns them. Other sources give
+ * `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_source_unget(sockit_source *src, const uint8_t *data, size_t len);
+
+/**
+ * LTN12's cat source: the chunks of `n` sources in turn, as if concatenated. TAKES every
+ * source in `sources[0..n)` (even on failure: a NULL or bad entry fails the call, and the
+ * others are freed). The first error of a part is returned and no later part is pulled.
+ * `sources` may be NULL when `n` is 0. The caller owns `*out`.
+ */
+sockit_status sockit_source_cat(sockit_source *const *sources, size_t n, sockit_source **out);
+
+/**
+ * LTN12's chained source: the chunks of `src` passed through `filter`. TAKES both (even
+ * on failure). Empty filter outputs are skipped. The caller owns `*out`.
+ */
+sockit_status sockit_source_chain(sockit_source *src, sockit_filter *filter, sockit_source **out);
+
+/**
+ * A source whose chunks come from `fn` (see `sockit_source_fn`). Owns `userdata` from
+ * this call on (see the top of this section). `fn` runs on the thread that pulls. The
+ * caller owns `*out`.
+ */
+sockit_status sockit_source_callback(sockit_source_fn fn,
+                                     void *userdata,
+                                     void (*free_userdata)(void *userdata),
+                                     sockit_source **out);
+
+/**
+ * LuaSocket 1.3b's send callback as a source (see `sockit_send_cb`), which also reports
+ * the total size through `sockit_source_size` (calling `fn` once early if needed; that
+ * chunk is kept). Owns `userdata` from this call on. The caller owns `*out`.
+ */
+sockit_status sockit_source_send_cb(sockit_send_cb fn,
+                                    void *userdata,
+                                    void (*free_userdata)(void *userdata),
+                                    sockit_source **out);
+
+/**
+ * Pulls one chunk of at most `max` bytes (0: 2048) from `src` into `chunk` (cleared
+ * first): `*end` is false and `chunk` holds the chunk (possibly empty), or `*end` is true
+ * at the end. On failure the status is returned and nothing more should be pulled.
+ * Blocks as the source does (reads, callbacks).
+ */
+sockit_status sockit_source_pull(sockit_source *src, size_t max, sockit_buffer *chunk, bool *end);
+
+/**
+ * The number of bytes `src` will still produce, when known in advance: `*known` tells
+ * whether `*size` holds it (strings, byte sources, regular files, cats of known sources,
+ * 1.3b send callbacks). May call a send callback once. Blocks as that callback does.
+ */
+sockit_status sockit_source_size(sockit_source *src, uint64_t *size, bool *known);
+
+/**
+ * Frees `src` and everything it owns (closing owned descriptors, calling
+ * `free_userdata`). NULL or a freed handle is ignored.
+ */
+void sockit_source_free(sockit_source *src);
+
+/**
+ * LTN12's table sink: appends every chunk to `buf`, which the caller keeps owning (the
+ * sink does not clear it and must not outlive it: a freed buffer makes the sink fail
+ * with `SOCKIT_INVALID`). The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_sink_buffer(sockit_buffer *buf, sockit_sink **out);
+
+/**
+ * A sink writing every chunk to descriptor `fd` (all of it, retrying short writes). With
+ * `take_ownership` the sink closes `fd` at the end, on a source failure, or when freed.
+ * Writes block as write(2) on `fd` does. Writing to a pipe whose reader has gone raises
+ * SIGPIPE unless the host ignores that signal. The caller owns `*out`.
+ */
+sockit_status sockit_sink_fd(int fd, bool take_ownership, sockit_sink **out);
+
+/**
+ * A sink writing to the file at `path`, created if needed (mode 0666 less the umask),
+ * truncated, or appended to with `append`. Writes are buffered (64 KiB) and flushed at
+ * the end or when the source fails; the file is then closed. Fails with the open(2)
+ * error. The caller owns `*out`.
+ */
+sockit_status sockit_sink_file(const char *path, bool append, sockit_sink **out);
+
+/**
+ * LTN12's null sink: discards everything. The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_sink_null(sockit_sink **out);
+
+/**
+ * LTN12's error sink: every chunk and the end fail with `status` (a failure status) and
+ * `message` (copied; NULL uses the status string). The caller owns `*out`.
+ */
+sockit_status sockit_sink_error(int status, const char *message, sockit_sink **out);
+
+/**
+ * LTN12's chained sink: chunks pass through `filter` into `sink`. TAKES both (even on
+ * failure). At the end the filter's held-back output is delivered before the sink ends;
+ * when the source fails the filter is not ended and the error goes to the sink. The
+ * caller owns `*out`.
+ */
+sockit_status sockit_sink_chain(sockit_filter *filter, sockit_sink *sink, sockit_sink **out);
+
+/**
+ * A sink handing everything to `fn` (see `sockit_sink_fn`). Owns `userdata` from this
+ * call on. `fn` runs on the thread that pumps. The caller owns `*out`.
+ */
+sockit_status sockit_sink_callback(sockit_sink_fn fn,
+                                   void *userdata,
+                                   void (*free_userdata)(void *userdata),
+                                   sockit_sink **out);
+
+/**
+ * LuaSocket 1.3b's receive callback as a sink (see `sockit_receive_cb`). Owns `userdata`
+ * from this call on. The caller owns `*out`.
+ */
+sockit_status sockit_sink_receive_cb(sockit_receive_cb fn,
+                                     void *userdata,
+                                     void (*free_userdata)(void *userdata),
+                                     sockit_sink **out);
+
+/**
+ * Puts a chunk (`len` bytes at `data`, which must not point into a buffer the sink
+ * writes to) into `snk` directly. Blocks as the sink does.
+ */
+sockit_status sockit_sink_put(sockit_sink *snk, const uint8_t *data, size_t len);
+
+/**
+ * Tells `snk` that the data has ended (flushing and closing what it owns). Blocks as
+ * the sink does.
+ */
+sockit_status sockit_sink_end(sockit_sink *snk);
+
+/**
+ * Tells `snk` that its source failed with `message` (NULL: "aborted"); nothing more
+ * should be put. Returns `SOCKIT_OK` unless `snk` is bad.
+ */
+sockit_status sockit_sink_fail(sockit_sink *snk, const char *message);
+
+/**
+ * Frees `snk` and everything it owns (flushing nothing: end the sink first). NULL or a
+ * freed handle is ignored.
+ */
+void sockit_sink_free(sockit_sink *snk);
+
+/**
+ * LTN12's filter chain: `filters[0..n)` one after the other. TAKES every filter (even on
+ * failure: a NULL or bad entry fails the call and the others are freed). With `n == 0`
+ * the chain passes chunks through. The caller owns `*out`.
+ */
+sockit_status sockit_filter_chain(sockit_filter *const *filters, size_t n, sockit_filter **out);
+
+/**
+ * A filter whose work is done by `fn` (see `sockit_filter_fn`). Owns `userdata` from
+ * this call on. The caller owns `*out`.
+ */
+sockit_status sockit_filter_callback(sockit_filter_fn fn,
+                                     void *userdata,
+                                     void (*free_userdata)(void *userdata),
+                                     sockit_filter **out);
+
+/**
+ * The HTTP chunked coding as a filter: each non-empty chunk becomes
+ * `<HEX>\r\n<data>\r\n`, the end `0\r\n\r\n`. The caller owns `*out`.
+ */
+sockit_status sockit_filter_chunked_encode(sockit_filter **out);
+
+/**
+ * Removes the HTTP chunked coding. When the last chunk has been read, the trailer
+ * section (`name: value\r\n` lines, possibly none) replaces the contents of `trailers`
+ * (NUL-terminated, see `sockit_buffer_cstr`) if it is not NULL; the caller keeps owning
+ * that buffer and must keep it alive while the filter is in use. Malformed input fails
+ * with `SOCKIT_PROTOCOL`, input ending before the last chunk with `SOCKIT_CLOSED`.
+ * The caller owns `*out`.
+ */
+sockit_status sockit_filter_chunked_decode(sockit_buffer *trailers, sockit_filter **out);
+
+/**
+ * Runs a chunk (`len` bytes at `data`) through `filter`; `out` is cleared and receives
+ * the output (possibly nothing). `data` must not point into `out`.
+ */
+sockit_status sockit_filter_put(sockit_filter *filter,
+                                const uint8_t *data,
+                                size_t len,
+                                sockit_buffer *out);
+
+/**
+ * Ends `filter`'s input; `out` is cleared and receives what the filter held back.
+ */
+sockit_status sockit_filter_end(sockit_filter *filter, sockit_buffer *out);
+
+/**
+ * Frees `filter` and everything it owns. NULL or a freed handle is ignored.
+ */
+void sockit_filter_free(sockit_filter *filter);
+
+/**
+ * Moves one chunk of at most `chunk_size` bytes (0: LuaSocket's 2048) from `src` to
+ * `snk`: `*more` is true when a chunk moved, false when the source ended (and the sink
+ * was ended). A source failure is passed to the sink and returned; a sink failure is
+ * returned. Neither handle is consumed. Blocks as the stages do.
+ */
+sockit_status sockit_pump_step(sockit_source *src, sockit_sink *snk, size_t chunk_size, bool *more);
+
+/**
+ * Moves every chunk (at most `chunk_size` bytes each, 0: 2048) from `src` to `snk` until
+ * the source ends, then ends the sink. Returns the first failure, with every chunk
+ * before it delivered; `*bytes` (may be NULL) receives the number of bytes moved, also
+ * on failure. Neither handle is consumed. Blocks as the stages do.
+ */
+sockit_status sockit_pump_all(sockit_source *src,
+                              sockit_sink *snk,
+                              size_t chunk_size,
+                              uint64_t *bytes);
+
+/**
+ * `mime.b64(C, D)`: A is the base64 encoding of the largest prefix of C..D that needs
+ * no padding, B the bytes left over; with D NULL (nil) the rest is encoded with padding
+ * (see the conventions above). Writes A into `a` and B into `b`.
+ */
+sockit_status sockit_mime_b64(const uint8_t *c,
+                              size_t c_len,
+                              const uint8_t *d,
+                              size_t d_len,
+                              sockit_buffer *a,
+                              sockit_buffer *b);
+
+/**
+ * `mime.unb64(C, D)`: A is the decoding of the complete 4-character groups of C..D
+ * (characters outside the base64 alphabet are skipped), B the characters of the
+ * incomplete group; with D NULL (nil) the incomplete group is dropped.
+ */
+sockit_status sockit_mime_unb64(const uint8_t *c,
+                                size_t c_len,
+                                const uint8_t *d,
+                                size_t d_len,
+                                sockit_buffer *a,
+                                sockit_buffer *b);
+
+/**
+ * `mime.qp(C, D, marker)`: quoted-printable encoding of C..D as far as it can be decided,
+ * CRLF replaced by `marker` (`marker_len` bytes; NULL: CRLF, text mode; "=0D=0A" is
+ * binary mode); B holds the undecided bytes. With D NULL the rest is encoded and ends
+ * with a soft line break.
+ */
+sockit_status sockit_mime_qp(const uint8_t *c,
+                             size_t c_len,
+                             const uint8_t *d,
+                             size_t d_len,
+                             const uint8_t *marker,
+                             size_t marker_len,
+                             sockit_buffer *a,
+                             sockit_buffer *b);
+
+/**
+ * `mime.unqp(C, D)`: quoted-printable decoding of C..D; B holds an unfinished `=XX` or
+ * CR sequence, which is dropped when D is NULL.
+ */
+sockit_status sockit_mime_unqp(const uint8_t *c,
+                               size_t c_len,
+                               const uint8_t *d,
+                               size_t d_len,
+                               sockit_buffer *a,
+                               sockit_buffer *b);
+
+/**
+ * `mime.wrp(n, C, length)`: wraps C at `length` columns with `left` columns left on the
+ * current line (CR dropped, LF becomes CRLF); `*left_out` receives the columns left. With
+ * C NULL (the end) A is CRLF when the line is not empty, and `*left_out` is `length`.
+ */
+sockit_status sockit_mime_wrp(int64_t left,
+                              const uint8_t *c,
+                              size_t c_len,
+                              int64_t length,
+                              sockit_buffer *a,
+                              int64_t *left_out);
+
+/**
+ * `mime.qpwrp(n, C, length)`: as `sockit_mime_wrp` with quoted-printable soft line
+ * breaks (`=\r\n`), never splitting an `=XX` sequence.
+ */
+sockit_status sockit_mime_qpwrp(int64_t left,
+                                const uint8_t *c,
+                                size_t c_len,
+                                int64_t length,
+                                sockit_buffer *a,
+                                int64_t *left_out);
+
+/**
+ * `mime.eol(C, D, marker)`: normalises the line breaks of D (CR, LF, CRLF, LFCR) to
+ * `marker` (NULL: CRLF), given the state `ctx` of the previous call (0 at the start);
+ * `*ctx_out` receives the new state. With D NULL, A is nil and the state 0.
+ */
+sockit_status sockit_mime_eol(int64_t ctx,
+                              const uint8_t *d,
+                              size_t d_len,
+                              const uint8_t *marker,
+                              size_t marker_len,
+                              sockit_buffer *a,
+                              int64_t *ctx_out);
+
+/**
+ * `mime.dot(m, C)`: SMTP dot-stuffing of C given the state `state` (2 at the start of the
+ * data); `*state_out` receives the new state. With C NULL, A is nil and the state 2.
+ */
+sockit_status sockit_mime_dot(int64_t state,
+                              const uint8_t *c,
+                              size_t c_len,
+                              sockit_buffer *a,
+                              int64_t *state_out);
+
+/**
+ * Base64 encoding filter (`mime.encode("base64")`). The caller owns `*out`.
+ */
+sockit_status sockit_filter_base64_encode(sockit_filter **out);
+
+/**
+ * Base64 decoding filter (`mime.decode("base64")`): characters outside the alphabet are
+ * skipped. The caller owns `*out`.
+ */
+sockit_status sockit_filter_base64_decode(sockit_filter **out);
+
+/**
+ * Quoted-printable encoding filter (`mime.encode("quoted-printable", mode)`): text mode
+ * keeps CRLF line breaks, `binary` mode encodes them as `=0D=0A`. Expects canonical
+ * (CRLF) line breaks; lines are not wrapped (chain `sockit_filter_qp_wrap`). The caller
+ * owns `*out`.
+ */
+sockit_status sockit_filter_qp_encode(bool binary, sockit_filter **out);
+
+/**
+ * Quoted-printable decoding filter (`mime.decode("quoted-printable")`). The caller owns
+ * `*out`.
+ */
+sockit_status sockit_filter_qp_decode(sockit_filter **out);
+
+/**
+ * Text (and base64) line wrapping at `length` columns (`mime.wrap("text", length)`;
+ * `mime.wrap("base64")` is length 76). The caller owns `*out`.
+ */
+sockit_status sockit_filter_wrap(int64_t length, sockit_filter **out);
+
+/**
+ * Quoted-printable line wrapping with soft line breaks at `length` columns
+ * (`mime.wrap("quoted-printable")` is 76). The caller owns `*out`.
+ */
+sockit_status sockit_filter_qp_wrap(int64_t length, sockit_filter **out);
+
+/**
+ * End-of-line normalisation (`mime.normalize(marker)`): CR, LF, CRLF and LFCR become
+ * `marker` (`marker_len` bytes; NULL: CRLF). The caller owns `*out`.
+ */
+sockit_status sockit_filter_normalize(const uint8_t *marker,
+                                      size_t marker_len,
+                                      sockit_filter **out);
+
+/**
+ * SMTP dot-stuffing (`mime.stuff()`); with `end_of_data` the filter also writes the
+ * final `.` line (`.\r\n`, preceded by CRLF when the data did not end with one). The
+ * caller owns `*out`.
+ */
+sockit_status sockit_filter_dot_stuff(bool end_of_data, sockit_filter **out);
 
 /**
  * A new empty poll set, owned by the caller (free it with `sockit_pollset_free`).
@@ -1197,6 +1773,69 @@ sockit_status sockit_udp_getfd(sockit_udp *u, int32_t *fd);
  * "udp{connected}", false for "udp{unconnected}". Never blocks.
  */
 sockit_status sockit_udp_isconnected(sockit_udp *u, bool *connected);
+
+/**
+ * Parses `url` (NUL-terminated UTF-8) into a new `sockit_url` owned by the caller.
+ * Malformed URLs (empty, control characters, a bad port, a bad bracketed host) give
+ * `SOCKIT_INVALID` with the reason.
+ */
+sockit_status sockit_url_parse(const char *url, sockit_url **out);
+
+/**
+ * A new `sockit_url` with no fields, for building. The caller owns `*out`.
+ */
+sockit_status sockit_url_new(sockit_url **out);
+
+/**
+ * Frees `url`. NULL or a freed handle is ignored.
+ */
+void sockit_url_free(sockit_url *url);
+
+/**
+ * Copies field `part` (a `sockit_url_part`) of `url` into `value` (cleared first,
+ * NUL-terminated); `*present` tells whether the field is there (a field can be present
+ * and empty).
+ */
+sockit_status sockit_url_get(const sockit_url *url,
+                             sockit_url_part part,
+                             sockit_buffer *value,
+                             bool *present);
+
+/**
+ * Sets field `part` of `url` to `value` (NUL-terminated UTF-8, copied), or removes it
+ * when `value` is NULL. A port must be decimal and at most 65535 (or empty).
+ */
+sockit_status sockit_url_set(sockit_url *url, sockit_url_part part, const char *value);
+
+/**
+ * Builds the URL string from the fields of `url` into `out` (as `socket.url.build`:
+ * host, port, user and password take precedence over authority and userinfo).
+ */
+sockit_status sockit_url_build(const sockit_url *url, sockit_buffer *out);
+
+/**
+ * Resolves the reference `relative` against `base` (RFC 3986 section 5.2) into `out`.
+ * An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`.
+ */
+sockit_status sockit_url_absolute(const char *base, const char *relative, sockit_buffer *out);
+
+/**
+ * `socket.url.escape`: every byte of `data` except ASCII letters, digits and `_` becomes
+ * `%xx`. Result in `out` (cleared first; `data` must not point into it).
+ */
+sockit_status sockit_url_escape(const uint8_t *data, size_t len, sockit_buffer *out);
+
+/**
+ * `socket.url.unescape`: every `%XX` of `data` becomes its byte (the result may contain
+ * NUL). Result in `out` (cleared first).
+ */
+sockit_status sockit_url_unescape(const uint8_t *data, size_t len, sockit_buffer *out);
+
+/**
+ * Escapes one path segment as `socket.url.build_path` does (letters, digits and
+ * `_-.!~*'():@&=+$,` stay, every other byte becomes `%XX`). Result in `out`.
+ */
+sockit_status sockit_url_protect_segment(const uint8_t *data, size_t len, sockit_buffer *out);
 
 #ifdef __cplusplus
 }  // extern "C"

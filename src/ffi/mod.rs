@@ -6,12 +6,15 @@ pub mod boundary;
 pub mod buffer;
 pub mod dns;
 pub mod handle;
+pub mod ltn12;
+pub mod mime;
 pub mod options;
 pub mod select;
 pub mod socket;
 pub mod status;
 pub mod time;
 pub mod udp;
+pub mod url;
 
 #[cfg(test)]
 mod header_drift {
