@@ -125,3 +125,12 @@ show(pcall(socket.tcp().settimeout, socket.tcp(), "x"))
 show(pcall(socket.select, 1))
 show(pcall(socket.sleep))
 show(pcall(socket.dns.toip))
+
+print("-- socket.headers")
+local headers = require("socket.headers")
+show(socket.headers == headers)
+for _, name in ipairs({"content-type", "content-length", "www-authenticate", "etag", "te",
+    "content-md5", "message-id", "mime-version", "user-agent", "x-mailer", "cc", "reply-to",
+    "content-transfer-encoding", "if-modified-since"}) do
+    show(name, headers.canonic[name])
+end
