@@ -23,32 +23,42 @@ typedef struct {
 
 enum { NEED_ANY, NEED_MASTER, NEED_CLIENT, NEED_SERVER };
 
+/*
+ * Every method is a C closure with these upvalues (so that checks need no registry
+ * lookups by name): 1 the module's scratch buffers, 2..4 the metatables of the master,
+ * client and server classes, 5 the family's class names (light userdata).
+ */
+#define UP_SCRATCH 1
+#define UP_CLASSES 5
+#define NUPVALUES 5
+
+static sk_scratch *scratch(lua_State *L)
+{
+    return (sk_scratch *)lua_touserdata(L, lua_upvalueindex(UP_SCRATCH));
+}
+
 static stream_obj *check_stream(lua_State *L, int i, int need)
 {
-    stream_obj *o = (stream_obj *)sk51_testgroup(L, i, STREAM_MARK);
+    stream_obj *o = (stream_obj *)lua_touserdata(L, i);
+    const sk_stream_classes *c;
     const char *want;
-    if (o == NULL) {
-        static const char *const generic[] = {"tcp{any}", "tcp{master}", "tcp{client}",
-                                              "tcp{server}"};
-        luaL_argerror(L, i, lua_pushfstring(L, "%s expected", generic[need]));
-        return NULL;
+    if (o != NULL && lua_getmetatable(L, i)) {
+        int ok;
+        if (need == NEED_ANY)
+            ok = lua_rawequal(L, -1, lua_upvalueindex(2)) ||
+                 lua_rawequal(L, -1, lua_upvalueindex(3)) ||
+                 lua_rawequal(L, -1, lua_upvalueindex(4));
+        else
+            ok = lua_rawequal(L, -1, lua_upvalueindex(1 + need));
+        lua_pop(L, 1);
+        if (ok)
+            return o;
     }
-    if (need == NEED_ANY)
-        return o;
-    /* The metatable says which state the object was in when last changed. */
-    switch (need) {
-    case NEED_MASTER:
-        want = o->c->master;
-        break;
-    case NEED_CLIENT:
-        want = o->c->client;
-        break;
-    default:
-        want = o->c->server;
-        break;
-    }
-    if (sk51_testclass(L, i, want))
-        return o;
+    c = (const sk_stream_classes *)lua_touserdata(L, lua_upvalueindex(UP_CLASSES));
+    want = need == NEED_MASTER   ? c->master
+           : need == NEED_CLIENT ? c->client
+           : need == NEED_SERVER ? c->server
+                                 : c->any;
     luaL_argerror(L, i, lua_pushfstring(L, "%s expected", want));
     return NULL;
 }
@@ -163,7 +173,7 @@ static int m_send(lua_State *L)
 static int m_receive(lua_State *L)
 {
     stream_obj *o = check_stream(L, 1, NEED_CLIENT);
-    sk_scratch *S = sk51_scratch(L, o->c->scratch);
+    sk_scratch *S = scratch(L);
     size_t plen = 0, count = 0;
     const char *prefix = luaL_optlstring(L, 3, NULL, &plen);
     sockit_pattern pat = SOCKIT_PATTERN_LINE;
@@ -263,7 +273,7 @@ static int m_gettimeout(lua_State *L)
 
 static int push_name(lua_State *L, stream_obj *o, int peer)
 {
-    sk_scratch *S = sk51_scratch(L, o->c->scratch);
+    sk_scratch *S = scratch(L);
     uint16_t port = 0;
     sockit_family fam = SOCKIT_FAMILY_ANY;
     sockit_status st = peer ? sockit_socket_getpeername(o->base.s, S->text, &port, &fam)
@@ -481,20 +491,40 @@ static int unix_lacks(const char *name)
 void sk51_stream_open(lua_State *L, const sk_stream_classes *c)
 {
     const char *groups[] = {c->any, STREAM_MARK, NULL};
+    const char *classes[3];
     const luaL_Reg *m;
     int unix_family = strncmp(c->master, "unix", 4) == 0;
-    lua_newtable(L);
-    for (m = methods; m->name; m++) {
-        if (unix_family && unix_lacks(m->name))
-            continue;
-        lua_pushcfunction(L, m->func);
-        lua_setfield(L, -2, m->name);
-    }
-    sk51_newclass(L, c->master, -1, m_gc, groups);
-    sk51_newclass(L, c->client, -1, m_gc, groups);
-    sk51_newclass(L, c->server, -1, m_gc, groups);
+    int k;
+    classes[0] = c->master;
+    classes[1] = c->client;
+    classes[2] = c->server;
+    luaL_getmetatable(L, c->master);
+    k = lua_isnil(L, -1);
     lua_pop(L, 1);
+    if (!k)
+        return; /* opened before in this state */
     sk51_scratch_open(L, c->scratch);
+    lua_newtable(L);
+    for (k = 0; k < 3; k++)
+        sk51_newclass(L, classes[k], -1, m_gc, groups);
+    lua_pop(L, 1);
+    /* the methods, with their upvalues, into each class's own __index table */
+    for (k = 0; k < 3; k++) {
+        luaL_getmetatable(L, classes[k]);
+        lua_getfield(L, -1, "__index");
+        for (m = methods; m->name; m++) {
+            int u;
+            if (unix_family && unix_lacks(m->name))
+                continue;
+            lua_getfield(L, LUA_REGISTRYINDEX, c->scratch);
+            for (u = 0; u < 3; u++)
+                luaL_getmetatable(L, classes[u]);
+            lua_pushlightuserdata(L, (void *)c);
+            lua_pushcclosure(L, m->func, NUPVALUES);
+            lua_setfield(L, -2, m->name);
+        }
+        lua_pop(L, 2);
+    }
 }
 
 void sk51_stream_push(lua_State *L, const sk_stream_classes *c, sockit_socket *s, int family)
