@@ -74,8 +74,10 @@ module socket/url/core.so lua_glue/url51.c
     cp -f "lua_glue/lua/$f" "$out/$f"
 done
 
+# The interpreter does not export its (static) sockit symbols, so modules it loads with
+# require bind to libsockit.so.0 like under any other lua5.1.
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
-    "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm -Wl,-E
+    "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

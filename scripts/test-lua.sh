@@ -11,6 +11,7 @@
 #                      and once with sockit, under lua5.1 and luajit; stdout must match
 #   dbgsocket_*.lua    require "socket" from a DEBUG=1 build, under lua5.1 and luajit
 #   dbgclassic_*.lua   1.3b API under DEBUG=1 builds of sockit-lua51 and sockit-lua4
+#   interp_*.lua       under build/lua51/sockit-lua51 with the modules of build/lua51
 #   host_*.lua         run by examples/lua_host.c (built here against Lua 5.1)
 # Every check a script makes prints "ok ..." or "not ok ..."; each one counts. A script
 # that exits non-zero without a failed check counts as one failure.
@@ -170,6 +171,10 @@ for t in tests/lua/*.lua; do
         else
             lua4_skipped=$((lua4_skipped + 1))
         fi
+        ;;
+    interp_*)
+        LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_LUA="$out51/sockit-lua51" \
+            run_tap "sockit-lua51 $name" "$out51/sockit-lua51" "$t"
         ;;
     lua40_*)
         if [ -z "$lua4_reason" ]; then
