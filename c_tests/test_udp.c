@@ -119,8 +119,15 @@ static void timeouts(void) {
     CHECK_STATUS(sockit_udp_receivefrom(u, 10, buf, NULL, NULL), SOCKIT_TIMEOUT);
     double el = sockit_gettime() - t;
     CHECK(el >= 0.045 && el < 1.0);
+    double blk = 0, tot = 0;
+    CHECK_OK(sockit_udp_gettimeout(u, &blk, &tot));
+    CHECK(blk == 0.05 && tot == -1);
     CHECK_OK(sockit_udp_settimeout(u, -1, "b"));
     CHECK_OK(sockit_udp_settimeout(u, 0.05, "t"));
+    CHECK_OK(sockit_udp_gettimeout(u, &blk, NULL));
+    CHECK_OK(sockit_udp_gettimeout(u, NULL, &tot));
+    CHECK(blk == -1 && tot == 0.05);
+    CHECK_STATUS(sockit_udp_gettimeout(NULL, &blk, &tot), SOCKIT_INVALID);
     CHECK_OK(sockit_udp_settimeout(u, 0.05, "r"));
     t = sockit_gettime();
     CHECK_STATUS(sockit_udp_receive(u, 10, buf), SOCKIT_TIMEOUT);

@@ -2472,6 +2472,12 @@ sockit_status sockit_udp_receivefrom(sockit_udp *u,
 sockit_status sockit_udp_settimeout(sockit_udp *u, double secs, const char *mode);
 
 /**
+ * The socket's block and total timeouts in seconds (-1 = no limit); either out pointer
+ * may be NULL. Never blocks.
+ */
+sockit_status sockit_udp_gettimeout(sockit_udp *u, double *block, double *total);
+
+/**
  * Sets a socket option by its LuaSocket name ("broadcast", "dontroute", "reuseaddr",
  * "reuseport", "rcvbuf", "sndbuf", "ip-multicast-ttl", "ip-multicast-loop",
  * "ipv6-v6only", "ipv6-unicast-hops", "ipv6-multicast-hops", "ipv6-multicast-loop", ...)

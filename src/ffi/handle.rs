@@ -212,7 +212,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     struct Thing(u32);
-    #[allow(non_camel_case_types)]
+    #[allow(non_camel_case_types, dead_code)]
     struct test_thing(Shell<Thing>);
     impl_handle!(test_thing, Thing, "thing");
 
@@ -234,7 +234,7 @@ mod tests {
     }
 
     struct Plain(Vec<u8>);
-    #[allow(non_camel_case_types)]
+    #[allow(non_camel_case_types, dead_code)]
     struct test_plain(Shell<Plain>);
     impl_handle!(test_plain, Plain, "plain", unlocked);
 

@@ -6,7 +6,7 @@ use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::TimeoutMode;
+use crate::io::timeout::{duration_to_secs, TimeoutMode};
 use crate::net::udp::Udp;
 use std::ffi::c_char;
 use std::io::Write;
@@ -246,6 +246,22 @@ pub unsafe extern "C" fn sockit_udp_settimeout(
             u.settimeout(secs, mode);
             Ok(())
         })
+    })
+}
+
+/// The socket's block and total timeouts in seconds (-1 = no limit); either out pointer
+/// may be NULL. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_udp_gettimeout(
+    u: *mut sockit_udp,
+    block: *mut f64,
+    total: *mut f64,
+) -> sockit_status {
+    guard(|| {
+        let t = sockit_udp::with(u, |u| Ok(u.timeout()))?;
+        put(block, duration_to_secs(t.block));
+        put(total, duration_to_secs(t.total));
+        Ok(())
     })
 }
 
