@@ -58,6 +58,15 @@ module() { # module <output.so> <sources...>
 
 # C modules: added as the C API areas they wrap land.
 
+# ---- lua-proto: ltn12.core, mime.core, socket.proto and their Lua halves ----
+mkdir -p "$out/ltn12" "$out/mime" "$out/socket"
+module ltn12/core.so lua_glue/ltn12_51.c
+module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
+for f in ltn12.lua mime.lua; do
+    [ -f "lua_glue/lua/$f" ] && cp -f "lua_glue/lua/$f" "$out/$f"
+done
+# ---- end lua-proto ----
+
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm -Wl,-E
