@@ -286,10 +286,275 @@ sockit_status lt_mime_step(lt_mime *m, const uint8_t *d, size_t len, sockit_buff
     return SOCKIT_OK;
 }
 
-static int cycle_cb(void *ud, const uint8_t *chunk, size_t len, sockit_buffer *out)
+/* ---------------------------------------------------------------- chains
+ *
+ * filter.chain, source.chain and sink.chain of native stages follow LuaSocket's
+ * algorithms step for step, so that they hand out the same chunks (empty ones included)
+ * at the same calls; the stages they chain are called directly, never through Lua.
+ */
+
+static const uint8_t EMPTY[1] = {0};
+
+/* A message for a failure the chain algorithms detect themselves. */
+static __thread const char *algo_error;
+
+static sockit_status algo_fail(const char *msg)
 {
-    int a_nil;
-    return lt_mime_step((lt_mime *)ud, chunk, len, out, &a_nil);
+    algo_error = msg;
+    return SOCKIT_INVALID;
+}
+
+/* Inside a callback: passes the message of a failure on (see algo_error). */
+static int cb_pass(sockit_status s)
+{
+    if (algo_error) {
+        sockit_callback_error(algo_error);
+        algo_error = NULL;
+    } else {
+        sockit_callback_error(sockit_last_error());
+    }
+    return s;
+}
+
+typedef struct {
+    int n;
+    lt_stage **f;
+    sockit_buffer **buf; /* buf[i]: the last output of filter i */
+    int top, index;      /* the first filter still fed real input; the one to call next */
+    int again_nil;       /* the input has ended: a filter answering "" is asked with nil */
+} fchain;
+
+typedef struct {
+    lt_stage *src, *f;
+    sockit_buffer *in;
+    int in_nil;
+    int eating;
+} schain;
+
+typedef struct {
+    lt_stage *f, *snk;
+    sockit_buffer *buf;
+} kchain;
+
+static void copy_out(sockit_buffer *out, sockit_buffer *b)
+{
+    sockit_buffer_clear(out);
+    sockit_buffer_append(out, sockit_buffer_data(b), sockit_buffer_len(b));
+}
+
+static sockit_status fchain_call(fchain *ch, const uint8_t *cur, size_t curlen,
+                                 sockit_buffer *out, int *out_nil)
+{
+    sockit_status s;
+    int onil = 0, guard;
+    if (cur == NULL)
+        ch->again_nil = 1;
+    for (guard = 0; guard < 100000000; guard++) {
+        int i = ch->index;
+        sockit_buffer *b = ch->buf[i];
+        if (i == ch->top) {
+            s = lt_filter_call(ch->f[i], cur, curlen, b, &onil);
+            if (s != SOCKIT_OK)
+                return s;
+            if ((!onil && sockit_buffer_len(b) == 0) || ch->top == ch->n - 1) {
+                copy_out(out, b);
+                *out_nil = onil;
+                return SOCKIT_OK;
+            }
+            if (!onil) {
+                ch->index++;
+                cur = sockit_buffer_data(b);
+                curlen = sockit_buffer_len(b);
+            } else {
+                ch->top++;
+                ch->index = ch->top;
+                cur = NULL;
+                curlen = 0;
+            }
+        } else {
+            if (cur == NULL) {
+                cur = EMPTY;
+                curlen = 0;
+            }
+            s = lt_filter_call(ch->f[i], cur, curlen, b, &onil);
+            if (s != SOCKIT_OK)
+                return s;
+            if (onil)
+                return algo_fail("filter returned inappropriate nil");
+            if (sockit_buffer_len(b) == 0) {
+                ch->index--;
+                cur = ch->again_nil ? NULL : EMPTY;
+                curlen = 0;
+            } else if (i == ch->n - 1) {
+                copy_out(out, b);
+                *out_nil = 0;
+                return SOCKIT_OK;
+            } else {
+                ch->index++;
+                cur = sockit_buffer_data(b);
+                curlen = sockit_buffer_len(b);
+            }
+        }
+    }
+    return algo_fail("filter chain does not end");
+}
+
+sockit_status lt_filter_call(lt_stage *st, const uint8_t *chunk, size_t len,
+                             sockit_buffer *out, int *out_nil)
+{
+    sockit_status s;
+    *out_nil = 0;
+    if (st->flavor == LT_F_CYCLE)
+        return lt_mime_step(&st->m, chunk, len, out, out_nil);
+    if (st->flavor == LT_F_CHAIN)
+        return fchain_call((fchain *)st->chain, chunk, len, out, out_nil);
+    /* a plain sockit filter: the end once, nil afterwards */
+    if (chunk != NULL)
+        return sockit_filter_put((sockit_filter *)st->h, chunk, len, out);
+    if (st->ended) {
+        sockit_buffer_clear(out);
+        *out_nil = 1;
+        return SOCKIT_OK;
+    }
+    st->ended = 1;
+    s = sockit_filter_end((sockit_filter *)st->h, out);
+    if (s == SOCKIT_OK && sockit_buffer_len(out) == 0)
+        *out_nil = 1;
+    return s;
+}
+
+/* The sockit filter of a native filter stage: each chunk, then "" until the stage
+ * answers ""; at the end nil until it answers nil (LTN12's way of draining a filter). */
+static int drain_cb(void *ud, const uint8_t *chunk, size_t len, sockit_buffer *out)
+{
+    lt_stage *st = (lt_stage *)ud;
+    sockit_buffer *tmp = sockit_buffer_new();
+    sockit_status s;
+    int onil = 0, i;
+    s = lt_filter_call(st, chunk, len, tmp, &onil);
+    for (i = 0; s == SOCKIT_OK; i++) {
+        sockit_buffer_append(out, sockit_buffer_data(tmp), sockit_buffer_len(tmp));
+        if (onil || (chunk != NULL && sockit_buffer_len(tmp) == 0))
+            break;
+        if (i > 10000000) {
+            s = algo_fail("filter does not end");
+            break;
+        }
+        s = lt_filter_call(st, chunk ? EMPTY : NULL, 0, tmp, &onil);
+    }
+    sockit_buffer_free(tmp);
+    return s == SOCKIT_OK ? SOCKIT_OK : cb_pass(s);
+}
+
+/* source.chain: "feeding" pulls the source and gives the chunk to the filter; after an
+ * output, "eating" asks the filter again ("" or nil at the end) until it answers "". */
+static int schain_cb(void *ud, sockit_buffer *chunk, bool *end)
+{
+    lt_stage *st = (lt_stage *)ud;
+    schain *c = (schain *)st->chain;
+    sockit_status s;
+    int onil = 0, guard;
+    for (guard = 0; guard < 100000000; guard++) {
+        const uint8_t *in;
+        if (!c->eating) {
+            bool e = false;
+            s = sockit_source_pull((sockit_source *)c->src->h, st->blocksize, c->in, &e);
+            if (s != SOCKIT_OK)
+                return cb_pass(s);
+            if (e && c->src->flavor == LT_F_CHUNKED && st->ctx->L)
+                lt_harvest(st->ctx->L, c->src);
+            c->in_nil = e;
+            in = e ? NULL : sockit_buffer_data(c->in);
+            s = lt_filter_call(c->f, in, sockit_buffer_len(c->in), chunk, &onil);
+            if (s != SOCKIT_OK)
+                return cb_pass(s);
+            if (onil) {
+                if (!c->in_nil)
+                    return cb_pass(algo_fail("filter returned inappropriate nil"));
+                *end = true;
+                return SOCKIT_OK;
+            }
+            if (sockit_buffer_len(chunk) > 0) {
+                c->eating = 1;
+                if (!c->in_nil)
+                    sockit_buffer_clear(c->in);
+                return SOCKIT_OK;
+            }
+        } else {
+            in = c->in_nil ? NULL : sockit_buffer_data(c->in);
+            s = lt_filter_call(c->f, in, sockit_buffer_len(c->in), chunk, &onil);
+            if (s != SOCKIT_OK)
+                return cb_pass(s);
+            if (onil) {
+                if (!c->in_nil)
+                    return cb_pass(algo_fail("filter returned inappropriate nil"));
+                *end = true;
+                return SOCKIT_OK;
+            }
+            if (sockit_buffer_len(chunk) > 0)
+                return SOCKIT_OK;
+            if (c->in_nil || sockit_buffer_len(c->in) > 0)
+                return cb_pass(algo_fail("filter returned \"\""));
+            c->eating = 0;
+        }
+    }
+    return cb_pass(algo_fail("source chain does not end"));
+}
+
+/* sink.chain: each chunk through the filter into the sink, then "" (nil at the end)
+ * until the filter answers "" (nil); every output, empty ones included, goes to the
+ * sink. An empty chunk is ignored. */
+static int kchain_cb(void *ud, const uint8_t *chunk, size_t len, const char *error)
+{
+    lt_stage *st = (lt_stage *)ud;
+    kchain *c = (kchain *)st->chain;
+    sockit_sink *snk = (sockit_sink *)c->snk->h;
+    sockit_status s;
+    int onil = 0, guard;
+    if (chunk != NULL && len == 0)
+        return SOCKIT_OK;
+    s = lt_filter_call(c->f, chunk, len, c->buf, &onil);
+    for (guard = 0; guard < 100000000; guard++) {
+        if (s != SOCKIT_OK)
+            return cb_pass(s);
+        if (!onil)
+            s = sockit_sink_put(snk, sockit_buffer_data(c->buf), sockit_buffer_len(c->buf));
+        else if (error)
+            s = sockit_sink_fail(snk, error);
+        else
+            s = sockit_sink_end(snk);
+        if (s != SOCKIT_OK)
+            return cb_pass(s);
+        if (chunk ? (!onil && sockit_buffer_len(c->buf) == 0) : onil)
+            return SOCKIT_OK;
+        s = lt_filter_call(c->f, chunk ? EMPTY : NULL, 0, c->buf, &onil);
+    }
+    return cb_pass(algo_fail("sink chain does not end"));
+}
+
+static void chain_free(lt_stage *st)
+{
+    int i;
+    if (st->chain == NULL)
+        return;
+    switch (st->kind) {
+    case LT_FILTER: {
+        fchain *c = (fchain *)st->chain;
+        for (i = 0; i < c->n; i++)
+            sockit_buffer_free(c->buf[i]);
+        free(c->buf);
+        free(c->f);
+        break;
+    }
+    case LT_SOURCE:
+        sockit_buffer_free(((schain *)st->chain)->in);
+        break;
+    default:
+        sockit_buffer_free(((kchain *)st->chain)->buf);
+        break;
+    }
+    free(st->chain);
+    st->chain = NULL;
 }
 
 /* ---------------------------------------------------------------- the class */
@@ -378,6 +643,7 @@ static int stage_gc(lua_State *L)
     }
     if (st->flavor == LT_F_CYCLE)
         mime_free(&st->m);
+    chain_free(st);
     sockit_buffer_free(st->out);
     st->out = NULL;
     unref(L, &st->keep);
@@ -459,7 +725,12 @@ static int sink_call(lua_State *L, lt_stage *st)
         lt_pusherror(L, g.ctx, s);
         return 2;
     }
-    lua_pushnumber(L, 1);
+    if (!lua_isnoneornil(L, 2) && st->putret == LT_RET_TRUE)
+        lua_pushboolean(L, 1);
+    else if (!lua_isnoneornil(L, 2) && st->putret == LT_RET_LEN)
+        lua_pushnumber(L, (lua_Number)lua_objlen(L, 2));
+    else
+        lua_pushnumber(L, 1);
     return 1;
 }
 
@@ -468,41 +739,26 @@ static int filter_call(lua_State *L, lt_stage *st)
     sockit_buffer *out = stage_out(st);
     sockit_status s;
     lt_guard g;
+    int onil = 0;
     size_t n = 0;
     const char *chunk = luaL_optlstring(L, 2, NULL, &n);
-    if (st->flavor == LT_F_CYCLE) {
-        int a_nil = 0;
-        s = lt_mime_step(&st->m, (const uint8_t *)chunk, n, out, &a_nil);
-        if (s != SOCKIT_OK)
-            return luaL_error(L, "%s", lt_errmsg(s));
-        if (a_nil)
-            lua_pushnil(L);
-        else
-            lt_pushbuffer(L, out);
-        return 1;
-    }
-    if (chunk == NULL && st->ended) {
-        lua_pushnil(L);
-        return 1;
-    }
     lt_enter(L, &g);
-    if (chunk)
-        s = sockit_filter_put((sockit_filter *)st->h, (const uint8_t *)chunk, n, out);
-    else
-        s = sockit_filter_end((sockit_filter *)st->h, out);
+    algo_error = NULL;
+    s = lt_filter_call(st, (const uint8_t *)chunk, n, out, &onil);
     lt_leave(L, &g);
     if (s != SOCKIT_OK) {
+        if (algo_error) {
+            const char *m = algo_error;
+            algo_error = NULL;
+            return luaL_error(L, "%s", m);
+        }
         lt_pusherror(L, g.ctx, s);
         return lua_error(L);
     }
-    if (chunk == NULL) {
-        st->ended = 1;
-        if (sockit_buffer_len(out) == 0) {
-            lua_pushnil(L);
-            return 1;
-        }
-    }
-    lt_pushbuffer(L, out);
+    if (onil)
+        lua_pushnil(L);
+    else
+        lt_pushbuffer(L, out);
     return 1;
 }
 
@@ -595,7 +851,7 @@ int lt_push_cycle(lua_State *L, int fn, int ictx, int iextra)
     }
     st = lt_new(L, LT_FILTER, LT_F_CYCLE);
     st->m = m;
-    if (sockit_filter_callback(cycle_cb, &st->m, NULL, &f) != SOCKIT_OK)
+    if (sockit_filter_callback(drain_cb, st, NULL, &f) != SOCKIT_OK)
         luaL_error(L, "%s", lt_errmsg(SOCKIT_NOMEM));
     st->h = f;
     return 1;
@@ -638,23 +894,6 @@ static int snk_adapter(void *ud, const uint8_t *chunk, size_t len, const char *e
     return s;
 }
 
-static int flt_adapter(void *ud, const uint8_t *chunk, size_t len, sockit_buffer *out)
-{
-    lt_stage *st = (lt_stage *)ud;
-    sockit_status s;
-    if (st->h == NULL) {
-        sockit_callback_error("ltn12 stage already released");
-        return SOCKIT_INVALID;
-    }
-    if (chunk)
-        s = sockit_filter_put((sockit_filter *)st->h, chunk, len, out);
-    else
-        s = sockit_filter_end((sockit_filter *)st->h, out);
-    if (s != SOCKIT_OK)
-        sockit_callback_error(sockit_last_error());
-    return s;
-}
-
 sockit_source *lt_borrow_source(lt_stage *st)
 {
     sockit_source *h = NULL;
@@ -672,10 +911,7 @@ sockit_sink *lt_borrow_sink(lt_stage *st)
 sockit_filter *lt_borrow_filter(lt_stage *st)
 {
     sockit_filter *h = NULL;
-    if (st->flavor == LT_F_CYCLE)
-        sockit_filter_callback(cycle_cb, &st->m, NULL, &h);
-    else
-        sockit_filter_callback(flt_adapter, st, NULL, &h);
+    sockit_filter_callback(drain_cb, st, NULL, &h);
     return h;
 }
 
@@ -1136,6 +1372,7 @@ static int core_sink_file(lua_State *L)
     if (!is_file(L, 1))
         return 0;
     st = lt_new(L, LT_SINK, LT_F_PLAIN);
+    st->putret = LT_RET_TRUE;
     lt_setaux(L, st, 1);
     check_status(L, sockit_sink_callback(file_sink_cb, st, NULL, &h));
     st->h = h;
@@ -1169,70 +1406,77 @@ static int all_native(lua_State *L, int first, int last, int kind)
     return 1;
 }
 
-/* A filter handle chaining the native filters at first..last (borrowed). */
-static sockit_filter *chain_filters(lua_State *L, int first, int last)
-{
-    sockit_filter *fs[64];
-    sockit_filter *out = NULL;
-    int i, n = last - first + 1;
-    if (n == 1)
-        return lt_borrow_filter(lt_test(L, first, LT_FILTER));
-    if (n > 64)
-        luaL_error(L, "too many filters in one chain");
-    for (i = 0; i < n; i++)
-        fs[i] = lt_borrow_filter(lt_test(L, first + i, LT_FILTER));
-    check_status(L, sockit_filter_chain(fs, (size_t)n, &out));
-    return out;
-}
-
 /* filter_chain(f1, f2, ...): nil unless every filter is native. */
 static int core_filter_chain(lua_State *L)
 {
-    int n = lua_gettop(L);
+    int n = lua_gettop(L), i;
     lt_stage *st;
-    sockit_filter *h;
+    fchain *c;
+    sockit_filter *h = NULL;
     if (n < 1 || !all_native(L, 1, n, LT_FILTER))
         return 0;
-    h = chain_filters(L, 1, n);
-    st = lt_new(L, LT_FILTER, LT_F_PLAIN);
-    st->h = h;
+    st = lt_new(L, LT_FILTER, LT_F_CHAIN);
     keep_range(L, st, 1, n);
+    c = (fchain *)calloc(1, sizeof *c);
+    if (c == NULL)
+        return luaL_error(L, "not enough memory");
+    st->chain = c;
+    c->f = (lt_stage **)calloc((size_t)n, sizeof *c->f);
+    c->buf = (sockit_buffer **)calloc((size_t)n, sizeof *c->buf);
+    if (c->f == NULL || c->buf == NULL)
+        return luaL_error(L, "not enough memory");
+    c->n = n;
+    for (i = 0; i < n; i++) {
+        c->f[i] = lt_test(L, i + 1, LT_FILTER);
+        c->buf[i] = sockit_buffer_new();
+    }
+    check_status(L, sockit_filter_callback(drain_cb, st, NULL, &h));
+    st->h = h;
     return 1;
 }
 
-/* source_chain(src, f1, ...): nil unless every stage is native. */
+/* source_chain(src, f): nil unless both are native. */
 static int core_source_chain(lua_State *L)
 {
-    int n = lua_gettop(L);
-    lt_stage *st, *src;
+    lt_stage *st, *src = lt_test(L, 1, LT_SOURCE), *f = lt_test(L, 2, LT_FILTER);
+    schain *c;
     sockit_source *h = NULL;
-    sockit_filter *f;
-    if (n < 2 || !all_native(L, 1, 1, LT_SOURCE) || !all_native(L, 2, n, LT_FILTER))
+    if (src == NULL || src->h == NULL || f == NULL || f->h == NULL)
         return 0;
-    src = lt_test(L, 1, LT_SOURCE);
-    f = chain_filters(L, 2, n);
-    check_status(L, sockit_source_chain(lt_borrow_source(src), f, &h));
-    st = lt_new(L, LT_SOURCE, LT_F_PLAIN);
-    st->h = h;
+    st = lt_new(L, LT_SOURCE, LT_F_CHAIN);
     st->blocksize = src->blocksize;
-    keep_range(L, st, 1, n);
+    keep_range(L, st, 1, 2);
+    c = (schain *)calloc(1, sizeof *c);
+    if (c == NULL)
+        return luaL_error(L, "not enough memory");
+    st->chain = c;
+    c->src = src;
+    c->f = f;
+    c->in = sockit_buffer_new();
+    check_status(L, sockit_source_callback(schain_cb, st, NULL, &h));
+    st->h = h;
     return 1;
 }
 
-/* sink_chain(f1, ..., snk): nil unless every stage is native. */
+/* sink_chain(f, snk): nil unless both are native. */
 static int core_sink_chain(lua_State *L)
 {
-    int n = lua_gettop(L);
-    lt_stage *st;
+    lt_stage *st, *f = lt_test(L, 1, LT_FILTER), *snk = lt_test(L, 2, LT_SINK);
+    kchain *c;
     sockit_sink *h = NULL;
-    sockit_filter *f;
-    if (n < 2 || !all_native(L, n, n, LT_SINK) || !all_native(L, 1, n - 1, LT_FILTER))
+    if (f == NULL || f->h == NULL || snk == NULL || snk->h == NULL)
         return 0;
-    f = chain_filters(L, 1, n - 1);
-    check_status(L, sockit_sink_chain(f, lt_borrow_sink(lt_test(L, n, LT_SINK)), &h));
-    st = lt_new(L, LT_SINK, LT_F_PLAIN);
+    st = lt_new(L, LT_SINK, LT_F_CHAIN);
+    keep_range(L, st, 1, 2);
+    c = (kchain *)calloc(1, sizeof *c);
+    if (c == NULL)
+        return luaL_error(L, "not enough memory");
+    st->chain = c;
+    c->f = f;
+    c->snk = snk;
+    c->buf = sockit_buffer_new();
+    check_status(L, sockit_sink_callback(kchain_cb, st, NULL, &h));
     st->h = h;
-    keep_range(L, st, 1, n);
     return 1;
 }
 

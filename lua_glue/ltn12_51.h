@@ -52,7 +52,12 @@ enum {
     LT_F_REWIND,    /* source: src(chunk) pushes chunk back */
     LT_F_SOCKET,    /* source or sink over a socket object (getfd, dirty) */
     LT_F_CHUNKED,   /* source: http-chunked socket source filling a headers table */
+    LT_F_CHAIN,     /* filter.chain, source.chain or sink.chain of native stages */
 };
+
+/* What a sink called from Lua returns after taking a chunk: 1 (LTN12's sinks), true
+ * (file:write in Lua 5.1), or the chunk's length (socket:send). */
+enum { LT_RET_ONE = 0, LT_RET_TRUE, LT_RET_LEN };
 
 /* The mime.core functions a cycle can run natively. */
 enum { LT_M_B64 = 1, LT_M_UNB64, LT_M_QP, LT_M_UNQP, LT_M_WRP, LT_M_QPWRP, LT_M_EOL, LT_M_DOT };
@@ -86,9 +91,11 @@ typedef struct {
     int aux;       /* registry ref to what callbacks use (table, file, function, headers) */
     int ended;     /* Lua calls: a source reported its end; a filter was ended */
     int harvested; /* LT_F_CHUNKED: trailers copied into the headers table */
+    int putret;    /* sinks called from Lua with a chunk return LT_RET_* */
     size_t blocksize;
     sockit_buffer *out; /* output of Lua calls (made on first use) */
     lt_mime m;     /* LT_F_CYCLE */
+    void *chain;   /* LT_F_CHAIN: the chain's state (ltn12_51.c) */
 } lt_stage;
 
 /* The state's context (created on first use). */
@@ -139,6 +146,11 @@ LT_HIDDEN sockit_filter *lt_borrow_filter(lt_stage *st);
  */
 LT_HIDDEN sockit_source *lt_tosource(lua_State *L, int i);
 LT_HIDDEN sockit_sink *lt_tosink(lua_State *L, int i);
+
+/* Calls filter stage st as LTN12 calls a filter: chunk (NULL = nil) in, the output into
+ * out (*out_nil when it is nil). */
+LT_HIDDEN sockit_status lt_filter_call(lt_stage *st, const uint8_t *chunk, size_t len,
+                                       sockit_buffer *out, int *out_nil);
 
 /* After a native call that may have ended an http-chunked socket source: copies its
  * trailers into its headers table. */

@@ -164,11 +164,11 @@ end
 -- f; once f gives output, "eating" asks f for more ("" or nil at the end) until it
 -- answers "".
 function source.chain(src, f, ...)
-    if src and f and kind(src) == "source" and all_native("filter", 1, f, ...) then
-        return core.source_chain(src, f, ...)
-    end
     if ... then f = filter.chain(f, ...) end
     base.assert(src and f)
+    if kind(src) == "source" and kind(f) == "filter" then
+        return core.source_chain(src, f)
+    end
     local input, output = "", ""
     local eating = false
     return function()
@@ -266,14 +266,12 @@ function sink.chain(f, snk, ...)
     if ... then
         local args = {f, snk, ...}
         snk = table.remove(args)
-        if kind(snk) == "sink" and all_native("filter", 1, unpack(args)) then
-            return core.sink_chain(unpack(args), snk)
-        end
         f = filter.chain(unpack(args))
-    elseif f and snk and kind(f) == "filter" and kind(snk) == "sink" then
-        return core.sink_chain(f, snk)
     end
     base.assert(f and snk)
+    if kind(f) == "filter" and kind(snk) == "sink" then
+        return core.sink_chain(f, snk)
+    end
     return function(chunk, err)
         if chunk == "" then return 1 end
         local out = f(chunk)
