@@ -62,7 +62,9 @@ module() { # module <output.so> <sources...>
 mkdir -p "$out/ltn12" "$out/mime" "$out/socket"
 module ltn12/core.so lua_glue/ltn12_51.c
 module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
-for f in ltn12.lua mime.lua; do
+module socket/proto.so lua_glue/proto51.c lua_glue/ltn12_51.c
+for f in ltn12.lua mime.lua socket/url.lua socket/headers.lua socket/http.lua socket/ftp.lua \
+    socket/smtp.lua socket/tp.lua; do
     [ -f "lua_glue/lua/$f" ] && cp -f "lua_glue/lua/$f" "$out/$f"
 done
 # ---- end lua-proto ----
