@@ -1578,10 +1578,12 @@ static int core_pump_step(lua_State *L)
         return 2;
     }
     if (!more) {
+        /* LuaSocket: nil and the (nil) error */
         if (src->flavor != LT_F_REWIND)
             src->ended = 1;
         lua_pushnil(L);
-        return 1;
+        lua_pushnil(L);
+        return 2;
     }
     lua_pushnumber(L, 1);
     return 1;

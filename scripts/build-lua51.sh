@@ -1,9 +1,11 @@
 #!/bin/sh
 # Builds sockit for Lua 5.1 and LuaJIT into build/lua51 (or $SOCKIT_LUA51_OUT):
 #   sockit-lua51          standalone Lua 5.1 interpreter with lua_socketlibopen applied
-#   socket/core.so, socket/unix.so, moonbridge_io/core.so (C modules)
-#   socket.lua, moonbridge_io.lua, ... (Lua parts of the modules)
-#   libsockit.so.0        the sockit library the C modules link to (rpath $ORIGIN/..)
+#   socket/core.so, socket/unix.so, moonbridge_io/core.so, ltn12/core.so,
+#   mime/core.so, socket/url/core.so      (C modules)
+#   socket.lua, moonbridge_io.lua, ltn12.lua, mime.lua, socket/url.lua (Lua parts)
+#   libsockit.so.0        the sockit library the C modules link to (rpath $ORIGIN/..), one
+#                         copy shared by every module so that handles pass between them
 # so that  LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 -e 'require "socket"'
 # loads sockit's implementation. The interpreter links libsockit.a statically.
 #
@@ -42,7 +44,7 @@ done
 warn="-Wall -Wextra -Wno-unused-parameter"
 common="$cflags $warn $debug_flag -Iinclude -Ilua_glue $LUA51_CFLAGS"
 
-mkdir -p "$out/socket" "$out/moonbridge_io"
+mkdir -p "$out/socket/url" "$out/moonbridge_io" "$out/ltn12" "$out/mime"
 # The C modules share one copy of the library (handles pass between modules); its
 # SONAME is libsockit.so.0.
 cp -f "$target/libsockit.so" "$out/libsockit.so.0.tmp"
@@ -51,26 +53,35 @@ mv -f "$out/libsockit.so.0.tmp" "$out/libsockit.so.0"
 module() { # module <output.so> <sources...>
     so=$1
     shift
+    # rpath: from the module's directory back up to $out, where libsockit.so.0 is
+    up=$(dirname "$so" | sed 's|[^/][^/]*|..|g')
     # shellcheck disable=SC2086
-    $cc $common -fPIC -shared -o "$out/$so" "$@" "$out/libsockit.so.0" \
-        -Wl,-rpath,'$ORIGIN/..'
+    $cc $common -fPIC -fvisibility=hidden -shared -o "$out/$so.tmp" "$@" \
+        lua_glue/sk51.c "$out/libsockit.so.0" -Wl,-rpath,"\$ORIGIN/$up"
+    mv -f "$out/$so.tmp" "$out/$so"
 }
 
-# C modules: added as the C API areas they wrap land.
-
-# ---- lua-proto: ltn12.core, mime.core, socket.proto and their Lua halves ----
-mkdir -p "$out/ltn12" "$out/mime" "$out/socket"
+module socket/core.so lua_glue/core51.c lua_glue/stream51.c lua_glue/udp51.c
+module socket/unix.so lua_glue/unix51.c lua_glue/stream51.c
+module moonbridge_io/core.so lua_glue/mbio51.c
 module ltn12/core.so lua_glue/ltn12_51.c
 module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
+module socket/url/core.so lua_glue/url51.c
+
+# ---- lua-proto: the C half of socket.url/headers/http/ftp/smtp ----
 module socket/proto.so lua_glue/proto51.c lua_glue/ltn12_51.c
-for f in ltn12.lua mime.lua socket/url.lua socket/headers.lua socket/http.lua socket/ftp.lua \
-    socket/smtp.lua socket/tp.lua; do
-    [ -f "lua_glue/lua/$f" ] && cp -f "lua_glue/lua/$f" "$out/$f"
-done
 # ---- end lua-proto ----
 
+# The Lua halves of the modules, in the same layout.
+(cd lua_glue/lua && find . -name '*.lua') | while read -r f; do
+    mkdir -p "$out/$(dirname "$f")"
+    cp -f "lua_glue/lua/$f" "$out/$f"
+done
+
+# The interpreter does not export its (static) sockit symbols, so modules it loads with
+# require bind to libsockit.so.0 like under any other lua5.1.
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
-    "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm -Wl,-E
+    "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

@@ -11,6 +11,7 @@
 #                      and once with sockit, under lua5.1 and luajit; stdout must match
 #   dbgsocket_*.lua    require "socket" from a DEBUG=1 build, under lua5.1 and luajit
 #   dbgclassic_*.lua   1.3b API under DEBUG=1 builds of sockit-lua51 and sockit-lua4
+#   interp_*.lua       under build/lua51/sockit-lua51 with the modules of build/lua51
 #   host_*.lua         run by examples/lua_host.c (built here against Lua 5.1)
 # Every check a script makes prints "ok ..." or "not ok ..."; each one counts. A script
 # that exits non-zero without a failed check counts as one failure.
@@ -128,9 +129,15 @@ fi
 lua4_skipped=0
 
 ref_ok=1
-if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'require "socket"') >/dev/null 2>&1; then
+if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'assert(not require("socket")._VERSION:find("sockit"))') >/dev/null 2>&1; then
     ref_ok=0
     note "LuaSocket 3 (lua-socket) is not installed: differential tests skipped"
+fi
+# The sockit side of a differential run must really load sockit's modules.
+if ! LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" lua5.1 \
+    -e 'assert(require("socket")._VERSION:find("sockit"))' >/dev/null 2>&1; then
+    note "FAIL: require \"socket\" with LUA_PATH/LUA_CPATH on $out51 does not load sockit"
+    failed=$((failed + 1))
 fi
 
 for t in tests/lua/*.lua; do
@@ -164,6 +171,10 @@ for t in tests/lua/*.lua; do
         else
             lua4_skipped=$((lua4_skipped + 1))
         fi
+        ;;
+    interp_*)
+        LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_LUA="$out51/sockit-lua51" \
+            run_tap "sockit-lua51 $name" "$out51/sockit-lua51" "$t"
         ;;
     lua40_*)
         if [ -z "$lua4_reason" ]; then

@@ -158,6 +158,9 @@ local src = ltn12.source.string("abcdef")
 snk = ltn12.sink.table(t)
 line("pump step", ltn12.pump.step(src, snk), t)
 line("pump step end", ltn12.pump.step(src, snk), ltn12.pump.step(src, snk), t)
+local s1, s2 = ltn12.source.string("ab"), ltn12.sink.null()
+line("pump step results", ltn12.pump.step(s1, s2), ltn12.pump.step(s1, s2))
+line("pump step lua results", ltn12.pump.step(ltn12.source.table({}), ltn12.sink.null()))
 t = {}
 line("pump all step", pumpall(ltn12.source.string(data), ltn12.sink.table(t), ltn12.pump.step), #t)
 local steps = 0

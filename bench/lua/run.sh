@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Lua benchmarks (part of `make bench`): the same script under Lua 5.1 with LuaSocket 3
+# (Debian lua-socket, the anchor) and with sockit's modules from build/lua51. Prints a
+# table of seconds and the speed-up (LuaSocket time / sockit time; above 1 = faster).
+# The sender of the receive cases always runs with LuaSocket 3.
+# SOCKIT_BENCH_MIB (default 100) sets the size of the receive cases, SOCKIT_BENCH_PIPE_MIB
+# (default 64) the size of the pipeline cases.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+mib=${SOCKIT_BENCH_MIB:-100}
+pipe_mib=${SOCKIT_BENCH_PIPE_MIB:-64}
+SOCKIT_SKIP_CARGO=${SOCKIT_SKIP_CARGO:-0} bash scripts/build-lua51.sh >/dev/null || exit 1
+if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'require "socket"; require "mime"') 2>/dev/null; then
+    echo "bench/lua: LuaSocket 3 (lua-socket) is not installed; nothing to compare with"
+    exit 0
+fi
+ulimit -n 4096 2>/dev/null || true
+
+ref() { (unset LUA_PATH LUA_CPATH; lua5.1 bench/lua/bench.lua "$@"); }
+ours() { LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 bench/lua/bench.lua "$@"; }
+sender="env -u LUA_PATH -u LUA_CPATH lua5.1 bench/lua/bench.lua"
+
+printf '%-32s %12s %12s %9s\n' "case" "LuaSocket 3" "sockit" "speed-up"
+row() {
+    local label=$1 size=$2 case=$3 a b
+    a=$(ref "$case" "$size" "$sender" | awk '{print $2}')
+    b=$(ours "$case" "$size" "$sender" | awk '{print $2}')
+    if [ -z "$a" ] || [ -z "$b" ]; then
+        printf '%-32s %12s %12s %9s\n' "$label" "${a:-failed}" "${b:-failed}" "-"
+        return
+    fi
+    printf '%-32s %11ss %11ss %8.2fx\n' "$label" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+}
+row "receive ${mib} MiB as lines" "$mib" lines
+row "receive ${mib} MiB as *a" "$mib" all
+row "receive ${mib} MiB as 8 KiB blocks" "$mib" blocks
+row "select over 1,000 sockets x20000" 0 select
+row "pump ${pipe_mib} MiB base64 -> null" "$pipe_mib" pipeline
+row "pump ${pipe_mib} MiB base64 -> table" "$pipe_mib" pipeline_table
+echo "(http.request of 256 MiB: not measured, socket.http is not in the Lua glue yet)"
