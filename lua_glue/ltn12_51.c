@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ltn12_51.h"
+#include "sk51.h"
 
 #define LT_DEFAULT_BLOCKSIZE 2048
 #define LT_MAX_BLOCKSIZE (64u * 1024u * 1024u)
@@ -1157,9 +1158,10 @@ static int core_source_string(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    size_t bs = opt_blocksize(L, 2);
     lt_stage *st = lt_new(L, LT_SOURCE, LT_F_PLAIN);
     sockit_source *h = NULL;
-    st->blocksize = opt_blocksize(L, 2);
+    st->blocksize = bs;
     lt_setkeep(L, st, 1);
     check_status(L, sockit_source_bytes((const uint8_t *)s, n, &h));
     st->h = h;
@@ -1354,10 +1356,11 @@ static int core_source_file(lua_State *L)
 {
     lt_stage *st;
     sockit_source *h = NULL;
+    size_t bs = opt_blocksize(L, 2);
     if (!is_file(L, 1))
         return 0;
     st = lt_new(L, LT_SOURCE, LT_F_PLAIN);
-    st->blocksize = opt_blocksize(L, 2);
+    st->blocksize = bs;
     lt_setaux(L, st, 1);
     check_status(L, sockit_source_callback(file_source_cb, st, NULL, &h));
     st->h = h;
@@ -1589,6 +1592,75 @@ static int core_pump_step(lua_State *L)
     return 1;
 }
 
+/* -- socket stages (socket.source / socket.sink over sockit's socket sources and sinks) */
+
+/* The stream socket of a socket.core / socket.unix object at index i, or a Lua error. */
+static sockit_socket *check_socket(lua_State *L, int i)
+{
+    sk_obj *o = sk51_toobj(L, i);
+    if (o == NULL || o->type != SK_STREAM || o->s == NULL)
+        luaL_argerror(L, i, "stream socket expected");
+    return o->s;
+}
+
+/* socket_source(mode, sock [, length or headers] [, blocksize]): "by-length",
+ * "until-closed" (or "default"), "http-chunked" (trailers go into the headers table). */
+static int core_socket_source(lua_State *L)
+{
+    const char *mode = luaL_optstring(L, 1, "default");
+    sockit_socket *s = check_socket(L, 2);
+    lt_stage *st;
+    sockit_source *h = NULL;
+    int m, flavor = LT_F_SOCKET;
+    uint64_t length = 0;
+    size_t bs = opt_blocksize(L, 4);
+    if (strcmp(mode, "by-length") == 0) {
+        lua_Number n = luaL_checknumber(L, 3);
+        m = SOCKIT_SOURCE_BY_LENGTH;
+        length = n > 0 ? (uint64_t)n : 0;
+    } else if (strcmp(mode, "until-closed") == 0 || strcmp(mode, "default") == 0) {
+        m = SOCKIT_SOURCE_UNTIL_CLOSED;
+    } else if (strcmp(mode, "http-chunked") == 0) {
+        m = SOCKIT_SOURCE_HTTP_CHUNKED;
+        flavor = LT_F_CHUNKED;
+    } else {
+        return luaL_error(L, "unknown key (%s)", mode);
+    }
+    st = lt_new(L, LT_SOURCE, flavor);
+    st->blocksize = bs;
+    lt_setkeep(L, st, 2);
+    if (flavor == LT_F_CHUNKED && lua_istable(L, 3))
+        lt_setaux(L, st, 3);
+    check_status(L, sockit_source_socket(s, m, length, &h));
+    st->h = h;
+    return 1;
+}
+
+/* socket_sink(mode, sock): "keep-open" (or "default"), "close-when-done",
+ * "http-chunked". */
+static int core_socket_sink(lua_State *L)
+{
+    const char *mode = luaL_optstring(L, 1, "default");
+    sockit_socket *s = check_socket(L, 2);
+    lt_stage *st;
+    sockit_sink *h = NULL;
+    int m;
+    if (strcmp(mode, "keep-open") == 0 || strcmp(mode, "default") == 0)
+        m = SOCKIT_SINK_KEEP_OPEN;
+    else if (strcmp(mode, "close-when-done") == 0)
+        m = SOCKIT_SINK_CLOSE_WHEN_DONE;
+    else if (strcmp(mode, "http-chunked") == 0)
+        m = SOCKIT_SINK_HTTP_CHUNKED;
+    else
+        return luaL_error(L, "unknown key (%s)", mode);
+    st = lt_new(L, LT_SINK, LT_F_SOCKET);
+    st->putret = LT_RET_LEN;
+    lt_setkeep(L, st, 2);
+    check_status(L, sockit_sink_socket(s, m, &h));
+    st->h = h;
+    return 1;
+}
+
 /* kind(x): "source", "sink" or "filter" for a native stage, else nil. */
 static int core_kind(lua_State *L)
 {
@@ -1617,6 +1689,8 @@ static const luaL_Reg core_funcs[] = {
     {"pump_all", core_pump_all},
     {"pump_step", core_pump_step},
     {"kind", core_kind},
+    {"socket_source", core_socket_source},
+    {"socket_sink", core_socket_sink},
     {NULL, NULL},
 };
 
