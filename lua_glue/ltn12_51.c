@@ -91,14 +91,12 @@ void lt_leave(lua_State *L, lt_guard *g)
 const char *lt_errmsg(sockit_status st)
 {
     const char *m;
-    switch (st) {
-    case SOCKIT_TIMEOUT:
-    case SOCKIT_CLOSED:
+    /* Network failures: LuaSocket's strings ("timeout", "closed", "connection refused",
+     * "host not found", ...); the rest with sockit's detail. */
+    if (st >= SOCKIT_TIMEOUT && st <= SOCKIT_SERVICE)
         return sockit_status_str(st);
-    default:
-        m = sockit_last_error();
-        return (m && *m) ? m : sockit_status_str(st);
-    }
+    m = sockit_last_error();
+    return (m && *m) ? m : sockit_status_str(st);
 }
 
 int lt_pusherror(lua_State *L, lt_ctx *c, sockit_status st)

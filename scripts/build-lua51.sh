@@ -84,4 +84,10 @@ done
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
 
+# ---- lua-proto: the interpreter again, with the 1.3b protocol globals ----
+# shellcheck disable=SC2086
+$cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
+    lua_glue/classic_proto.c "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
+# ---- end lua-proto ----
+
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi
