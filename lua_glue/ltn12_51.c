@@ -1027,6 +1027,12 @@ static int callable(lua_State *L, int i)
     return 0;
 }
 
+int lt_accepts(lua_State *L, int i, int kind)
+{
+    lt_stage *st = lt_test(L, i, kind);
+    return (st && st->h) || callable(L, i);
+}
+
 sockit_source *lt_tosource(lua_State *L, int i)
 {
     lt_stage *st = lt_test(L, i, LT_SOURCE);

@@ -145,6 +145,8 @@ LT_HIDDEN sockit_filter *lt_borrow_filter(lt_stage *st);
  * lt_enter and lt_leave. NULL (with a Lua error raised) when i holds neither.
  */
 LT_HIDDEN sockit_source *lt_tosource(lua_State *L, int i);
+/* Whether lt_tosource (kind LT_SOURCE) / lt_tosink (LT_SINK) accepts the value at i. */
+LT_HIDDEN int lt_accepts(lua_State *L, int i, int kind);
 LT_HIDDEN sockit_sink *lt_tosink(lua_State *L, int i);
 
 /* Calls filter stage st as LTN12 calls a filter: chunk (NULL = nil) in, the output into

@@ -202,7 +202,7 @@ static sockit_status set_headers(lua_State *L, int t, sockit_http_request *req)
             lua_pop(L, 2);
         }
         if (st != SOCKIT_OK)
-            lua_pop(L, 2);
+            lua_pop(L, 1); /* the key lua_next did not get to remove */
     }
     lua_pop(L, 1);
     return st;
@@ -249,6 +249,18 @@ static int http_request(lua_State *L)
     lua_getfield(L, 1, "sink");
     sinkidx = lua_gettop(L);
 
+    if (!lua_isnil(L, srcidx) && !lt_accepts(L, srcidx, LT_SOURCE))
+        return luaL_error(L, "source: ltn12 source expected");
+    if (!lua_isnil(L, sinkidx) && !lt_accepts(L, sinkidx, LT_SINK))
+        return luaL_error(L, "sink: ltn12 sink expected");
+    if (!lua_isnil(L, srcidx))
+        src = lt_tosource(L, srcidx);
+    if (!lua_isnil(L, sinkidx))
+        sink = lt_tosink(L, sinkidx);
+    else if (sockit_sink_null(&sink) != SOCKIT_OK) {
+        sockit_source_free(src);
+        return pushfail(L, SOCKIT_NOMEM);
+    }
     st = sockit_http_request_new(method ? method : "GET", url, &req);
     if (st == SOCKIT_OK)
         st = set_headers(L, 1, req);
@@ -262,18 +274,14 @@ static int http_request(lua_State *L)
         st = sockit_http_request_set_timeout(req, timeout, -1);
     if (st == SOCKIT_OK)
         st = sockit_http_request_set_keep_alive(req, 0);
-    if (st == SOCKIT_OK && !lua_isnil(L, srcidx)) {
-        src = lt_tosource(L, srcidx);
-        st = sockit_http_request_set_body_source(req, src, -1);
+    if (src) {
+        if (st == SOCKIT_OK)
+            st = sockit_http_request_set_body_source(req, src, -1); /* takes src */
+        else
+            sockit_source_free(src);
     }
     if (st == SOCKIT_OK)
         st = sockit_http_response_new(&resp);
-    if (st == SOCKIT_OK) {
-        if (lua_isnil(L, sinkidx))
-            st = sockit_sink_null(&sink);
-        else
-            sink = lt_tosink(L, sinkidx);
-    }
     if (st != SOCKIT_OK) {
         sockit_http_request_free(req);
         sockit_http_response_free(resp);
@@ -669,7 +677,7 @@ static sockit_status build_part(lua_State *L, int m, lt_stage *st, int keep, soc
             lua_pop(L, 2);
         }
         if (s != SOCKIT_OK)
-            lua_pop(L, 2);
+            lua_pop(L, 1); /* the key lua_next did not get to remove */
     }
     lua_pop(L, 1);
     lua_getfield(L, m, "body");

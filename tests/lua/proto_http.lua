@@ -185,8 +185,14 @@ check("https message", err and err:find("scheme") ~= nil, err)
 res, err = http.request { url = "http:///nohost" }
 eq("no host", res, nil)
 check("no host message", err and err:find("host") ~= nil, err)
-res, err = http.request { url = base .. "/get", headers = { ["bad\nname"] = "x" } }
+local hsink = {}
+res, err = http.request { url = base .. "/get", headers = { ["bad\nname"] = "x", a = "1", b = "2" },
+    source = ltn12.source.string("x"), sink = ltn12.sink.table(hsink) }
 eq("header with a line break refused", res, nil)
+res, err = http.request { url = base .. "/get", headers = { ok = "1", ["x-value"] = "a\r\nInjected: yes" } }
+eq("value with a line break refused", res, nil)
+check("sink not a stage raises", not pcall(http.request, { url = base .. "/get", sink = 42 }))
+check("source not a stage raises", not pcall(http.request, { url = base .. "/post", source = {} }))
 res, err = http.request { url = base .. "/stream-bytes/50000", sink = function(chunk)
     if chunk then return nil, "sink says stop" end
     return 1
