@@ -1,257 +1,211 @@
 /*
- * mime51.c: luaopen_mime_core, sockit's "mime.core" for Lua 5.1 / LuaJIT: LuaSocket's
- * low-level incremental calls (b64, unb64, qp, unqp, wrp, qpwrp, eol, dot) with their
- * exact argument and nil conventions, and native filter constructors (base64, quoted-
- * printable, wrapping, normalisation, dot-stuffing) that mime.lua hands out, so that
- * pipelines of native stages never call back into Lua.
+ * mime51.c: the mime.core module for Lua 5.1 / LuaJIT (LuaSocket's low-level MIME
+ * functions b64, unb64, qp, unqp, wrp, qpwrp, eol, dot) over sockit's sockit_mime_*.
+ *
+ * Each function takes and returns exactly what LuaSocket's does, nils included, so that
+ * mime.lua's filters (ltn12.filter.cycle of these functions) behave the same. The
+ * functions are also listed in the registry (LT_LOWFUNCS), so that a cycle of one of
+ * them runs natively (ltn12_51.c).
  */
 #include <string.h>
 
-#include "sk51.h"
 #include "ltn12_51.h"
 
-#define SCRATCH "sockit.mime.scratch"
+#define CRLF "\r\n"
 
-typedef struct {
-    const uint8_t *p;
-    size_t len;
-} bytes;
-
-/* An optional string argument: nil (or absent) is NULL. */
-static bytes opt_bytes(lua_State *L, int i)
+/* An optional string argument: NULL for nil or none. */
+static const uint8_t *optbytes(lua_State *L, int i, size_t *len)
 {
-    bytes b = {NULL, 0};
-    if (!lua_isnoneornil(L, i))
-        b.p = (const uint8_t *)luaL_checklstring(L, i, &b.len);
-    return b;
+    *len = 0;
+    return (const uint8_t *)luaL_optlstring(L, i, NULL, len);
 }
 
-/* Pushes buffer A, or nil when it is empty and `nil_if_empty`; nil when `force_nil`. */
-static void push_a(lua_State *L, sockit_buffer *a, int force_nil, int nil_if_empty)
+static int fail(lua_State *L, sockit_status st)
 {
-    if (force_nil || (nil_if_empty && sockit_buffer_len(a) == 0))
+    return luaL_error(L, "%s", lt_errmsg(st));
+}
+
+/* Pushes A (nil when a_nil) and B (nil when b_nil). */
+static int push2(lua_State *L, sockit_buffer *a, int a_nil, sockit_buffer *b, int b_nil)
+{
+    if (a_nil)
         lua_pushnil(L);
     else
-        sk51_pushbuffer(L, a);
+        lt_pushbuffer(L, a);
+    if (b_nil)
+        lua_pushnil(L);
+    else
+        lt_pushbuffer(L, b);
+    return 2;
 }
 
-/* The (A, B) calls: b64, unb64, unqp share this shape; qp adds a marker. */
-typedef sockit_status (*pair_fn)(const uint8_t *, size_t, const uint8_t *, size_t,
-                                 sockit_buffer *, sockit_buffer *);
+typedef sockit_status (*pairfn)(const uint8_t *, size_t, const uint8_t *, size_t,
+                                sockit_buffer *, sockit_buffer *);
 
-static int pair_call(lua_State *L, pair_fn fn)
+/* b64, unb64, unqp: (C, D) -> A, B. */
+static int pair(lua_State *L, pairfn fn)
 {
-    bytes c = opt_bytes(L, 1), d = opt_bytes(L, 2);
-    sk_scratch *S = sk51_scratch(L, SCRATCH);
+    size_t clen, dlen;
+    const uint8_t *c = optbytes(L, 1, &clen);
+    const uint8_t *d = optbytes(L, 2, &dlen);
+    sockit_buffer *a = lt_scratch(L, 0), *b = lt_scratch(L, 1);
     sockit_status st;
-    if (c.p == NULL) { /* end-of-input black hole */
+    if (c == NULL) {
         lua_pushnil(L);
         lua_pushnil(L);
         return 2;
     }
-    st = fn(c.p, c.len, d.p, d.len, S->data, S->text);
+    st = fn(c, clen, d, dlen, a, b);
     if (st != SOCKIT_OK)
-        return luaL_error(L, "%s", sockit_last_error());
-    push_a(L, S->data, 0, d.p == NULL);
-    if (d.p == NULL)
-        lua_pushnil(L);
-    else
-        sk51_pushbuffer(L, S->text);
-    return 2;
+        return fail(L, st);
+    return push2(L, a, d == NULL && sockit_buffer_len(a) == 0, b, d == NULL);
 }
 
-static int l_b64(lua_State *L)
+static int mime_b64(lua_State *L)
 {
-    return pair_call(L, sockit_mime_b64);
+    return pair(L, sockit_mime_b64);
 }
 
-static int l_unb64(lua_State *L)
+static int mime_unb64(lua_State *L)
 {
-    return pair_call(L, sockit_mime_unb64);
+    return pair(L, sockit_mime_unb64);
 }
 
-static int l_unqp(lua_State *L)
+static int mime_unqp(lua_State *L)
 {
-    return pair_call(L, sockit_mime_unqp);
+    return pair(L, sockit_mime_unqp);
 }
 
-static int l_qp(lua_State *L)
+/* qp(C, D [, marker]) -> A, B */
+static int mime_qp(lua_State *L)
 {
-    bytes c = opt_bytes(L, 1), d = opt_bytes(L, 2);
-    size_t mlen = 0;
-    const char *marker = luaL_optlstring(L, 3, "\r\n", &mlen);
-    sk_scratch *S = sk51_scratch(L, SCRATCH);
+    size_t clen, dlen, mlen;
+    const uint8_t *c = optbytes(L, 1, &clen);
+    const uint8_t *d = optbytes(L, 2, &dlen);
+    const char *marker = luaL_optlstring(L, 3, CRLF, &mlen);
+    sockit_buffer *a = lt_scratch(L, 0), *b = lt_scratch(L, 1);
     sockit_status st;
-    if (c.p == NULL) {
+    if (c == NULL) {
         lua_pushnil(L);
         lua_pushnil(L);
         return 2;
     }
-    st = sockit_mime_qp(c.p, c.len, d.p, d.len, (const uint8_t *)marker, mlen, S->data, S->text);
+    st = sockit_mime_qp(c, clen, d, dlen, (const uint8_t *)marker, mlen, a, b);
     if (st != SOCKIT_OK)
-        return luaL_error(L, "%s", sockit_last_error());
-    push_a(L, S->data, 0, d.p == NULL);
-    if (d.p == NULL)
-        lua_pushnil(L);
-    else
-        sk51_pushbuffer(L, S->text);
-    return 2;
+        return fail(L, st);
+    return push2(L, a, d == NULL && sockit_buffer_len(a) == 0, b, d == NULL);
 }
 
-typedef sockit_status (*wrap_fn)(int64_t, const uint8_t *, size_t, int64_t, sockit_buffer *,
-                                 int64_t *);
+typedef sockit_status (*wrapfn)(int64_t, const uint8_t *, size_t, int64_t, sockit_buffer *,
+                                int64_t *);
 
-static int wrap_call(lua_State *L, wrap_fn fn)
+/* wrp / qpwrp(n, C [, length]) -> A, n */
+static int wrap(lua_State *L, wrapfn fn)
 {
     int64_t left = (int64_t)luaL_checknumber(L, 1);
-    bytes c = opt_bytes(L, 2);
+    size_t clen;
+    const uint8_t *c = optbytes(L, 2, &clen);
     int64_t length = (int64_t)luaL_optnumber(L, 3, 76);
-    int64_t left_out = 0;
-    sk_scratch *S = sk51_scratch(L, SCRATCH);
-    sockit_status st = fn(left, c.p, c.len, length, S->data, &left_out);
+    sockit_buffer *a = lt_scratch(L, 0);
+    int64_t out = 0;
+    sockit_status st = fn(left, c, clen, length, a, &out);
     if (st != SOCKIT_OK)
-        return luaL_error(L, "%s", sockit_last_error());
-    push_a(L, S->data, 0, c.p == NULL);
-    lua_pushnumber(L, (lua_Number)left_out);
+        return fail(L, st);
+    if (c == NULL && sockit_buffer_len(a) == 0)
+        lua_pushnil(L);
+    else
+        lt_pushbuffer(L, a);
+    lua_pushnumber(L, (lua_Number)out);
     return 2;
 }
 
-static int l_wrp(lua_State *L)
+static int mime_wrp(lua_State *L)
 {
-    return wrap_call(L, sockit_mime_wrp);
+    return wrap(L, sockit_mime_wrp);
 }
 
-static int l_qpwrp(lua_State *L)
+static int mime_qpwrp(lua_State *L)
 {
-    return wrap_call(L, sockit_mime_qpwrp);
+    return wrap(L, sockit_mime_qpwrp);
 }
 
-static int l_eol(lua_State *L)
+/* eol(ctx, D [, marker]) -> A, ctx */
+static int mime_eol(lua_State *L)
 {
-    int64_t ctx = (int64_t)luaL_checknumber(L, 1);
-    bytes d = opt_bytes(L, 2);
-    size_t mlen = 0;
-    const char *marker = luaL_optlstring(L, 3, "\r\n", &mlen);
-    int64_t ctx_out = 0;
-    sk_scratch *S = sk51_scratch(L, SCRATCH);
-    sockit_status st =
-        sockit_mime_eol(ctx, d.p, d.len, (const uint8_t *)marker, mlen, S->data, &ctx_out);
+    int64_t ctx = (int64_t)luaL_checkinteger(L, 1);
+    size_t dlen, mlen;
+    const uint8_t *d = optbytes(L, 2, &dlen);
+    const char *marker = luaL_optlstring(L, 3, CRLF, &mlen);
+    sockit_buffer *a = lt_scratch(L, 0);
+    int64_t out = 0;
+    sockit_status st;
+    if (d == NULL) {
+        lua_pushnil(L);
+        lua_pushnumber(L, 0);
+        return 2;
+    }
+    st = sockit_mime_eol(ctx, d, dlen, (const uint8_t *)marker, mlen, a, &out);
     if (st != SOCKIT_OK)
-        return luaL_error(L, "%s", sockit_last_error());
-    push_a(L, S->data, 0, d.p == NULL);
-    lua_pushnumber(L, (lua_Number)ctx_out);
+        return fail(L, st);
+    lt_pushbuffer(L, a);
+    lua_pushnumber(L, (lua_Number)out);
     return 2;
 }
 
-static int l_dot(lua_State *L)
+/* dot(m, C) -> A, m */
+static int mime_dot(lua_State *L)
 {
     int64_t state = (int64_t)luaL_checknumber(L, 1);
-    bytes c = opt_bytes(L, 2);
-    int64_t state_out = 0;
-    sk_scratch *S = sk51_scratch(L, SCRATCH);
-    sockit_status st = sockit_mime_dot(state, c.p, c.len, S->data, &state_out);
+    size_t clen;
+    const uint8_t *c = optbytes(L, 2, &clen);
+    sockit_buffer *a = lt_scratch(L, 0);
+    int64_t out = 0;
+    sockit_status st;
+    if (c == NULL) {
+        lua_pushnil(L);
+        lua_pushnumber(L, 2);
+        return 2;
+    }
+    st = sockit_mime_dot(state, c, clen, a, &out);
     if (st != SOCKIT_OK)
-        return luaL_error(L, "%s", sockit_last_error());
-    push_a(L, S->data, 0, c.p == NULL);
-    lua_pushnumber(L, (lua_Number)state_out);
+        return fail(L, st);
+    lt_pushbuffer(L, a);
+    lua_pushnumber(L, (lua_Number)out);
     return 2;
 }
 
-/* ---------------------------------------------------------------- native filters */
-
-static int filter_result(lua_State *L, sockit_status st, sockit_filter *f)
-{
-    return sk51_stage_result(L, st, SK_FILTER, f, 0, NULL);
-}
-
-static int l_encode_base64(lua_State *L)
-{
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_base64_encode(&f);
-    return filter_result(L, made, f);
-}
-
-static int l_decode_base64(lua_State *L)
-{
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_base64_decode(&f);
-    return filter_result(L, made, f);
-}
-
-static int l_encode_qp(lua_State *L)
-{
-    const char *mode = luaL_optstring(L, 1, "text");
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_qp_encode(strcmp(mode, "binary") == 0, &f);
-    return filter_result(L, made, f);
-}
-
-static int l_decode_qp(lua_State *L)
-{
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_qp_decode(&f);
-    return filter_result(L, made, f);
-}
-
-static int l_wrap_text(lua_State *L)
-{
-    int64_t length = (int64_t)luaL_optnumber(L, 1, 76);
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_wrap(length, &f);
-    return filter_result(L, made, f);
-}
-
-static int l_wrap_qp(lua_State *L)
-{
-    int64_t length = (int64_t)luaL_optnumber(L, 1, 76);
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_qp_wrap(length, &f);
-    return filter_result(L, made, f);
-}
-
-static int l_normalize(lua_State *L)
-{
-    size_t mlen = 0;
-    const char *marker = luaL_optlstring(L, 1, "\r\n", &mlen);
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_normalize((const uint8_t *)marker, mlen, &f);
-    return filter_result(L, made, f);
-}
-
-static int l_stuff(lua_State *L)
-{
-    sockit_filter *f = NULL;
-    sockit_status made = sockit_filter_dot_stuff(lua_toboolean(L, 1), &f);
-    return filter_result(L, made, f);
-}
-
-static const luaL_Reg funcs[] = {
-    {"b64", l_b64},
-    {"unb64", l_unb64},
-    {"qp", l_qp},
-    {"unqp", l_unqp},
-    {"wrp", l_wrp},
-    {"qpwrp", l_qpwrp},
-    {"eol", l_eol},
-    {"dot", l_dot},
-    {"_encode_base64", l_encode_base64},
-    {"_decode_base64", l_decode_base64},
-    {"_encode_qp", l_encode_qp},
-    {"_decode_qp", l_decode_qp},
-    {"_wrap_text", l_wrap_text},
-    {"_wrap_qp", l_wrap_qp},
-    {"_normalize", l_normalize},
-    {"_stuff", l_stuff},
-    {NULL, NULL},
+static const struct {
+    const char *name;
+    lua_CFunction fn;
+    int id;
+} funcs[] = {
+    {"b64", mime_b64, LT_M_B64},       {"unb64", mime_unb64, LT_M_UNB64},
+    {"qp", mime_qp, LT_M_QP},          {"unqp", mime_unqp, LT_M_UNQP},
+    {"wrp", mime_wrp, LT_M_WRP},       {"qpwrp", mime_qpwrp, LT_M_QPWRP},
+    {"eol", mime_eol, LT_M_EOL},       {"dot", mime_dot, LT_M_DOT},
 };
 
-SK_EXPORT int luaopen_mime_core(lua_State *L)
+__attribute__((visibility("default"))) int luaopen_mime_core(lua_State *L)
 {
-    sk51_ltn12_open(L);
-    sk51_scratch_open(L, SCRATCH);
+    size_t i;
+    lt_open(L);
     lua_newtable(L);
-    luaL_register(L, NULL, funcs);
-    lua_pushstring(L, "MIME 1.0.3 (sockit)");
+    lua_getfield(L, LUA_REGISTRYINDEX, LT_LOWFUNCS);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, LT_LOWFUNCS);
+    }
+    for (i = 0; i < sizeof funcs / sizeof funcs[0]; i++) {
+        lua_pushcfunction(L, funcs[i].fn);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -4, funcs[i].name);
+        lua_pushnumber(L, funcs[i].id);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+    lua_pushliteral(L, "MIME 1.0.3");
     lua_setfield(L, -2, "_VERSION");
     return 1;
 }

@@ -810,6 +810,9 @@ static void new_class(lua_State *L, const char *cls, const reg13 *methods)
     sk_newclass(L, cls, NULL);
 }
 
+/* LuaSocket 1.3b's protocol globals (classic_proto.c), when it is linked in. */
+extern int sockit_lua_classic_protocols(lua_State *L) __attribute__((weak));
+
 int lua_socketlibopen(lua_State *L)
 {
     int i;
@@ -848,5 +851,7 @@ int lua_socketlibopen(lua_State *L)
         lua_pushstring(L, option_names[i]);
         lua_setglobal(L, option_names[i]);
     }
+    if (sockit_lua_classic_protocols)
+        sockit_lua_classic_protocols(L);
     return 0;
 }

@@ -68,6 +68,10 @@ module ltn12/core.so lua_glue/ltn12_51.c
 module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
 module socket/url/core.so lua_glue/url51.c
 
+# ---- lua-proto: the C half of socket.url/headers/http/ftp/smtp ----
+module socket/proto.so lua_glue/proto51.c lua_glue/ltn12_51.c
+# ---- end lua-proto ----
+
 # The Lua halves of the modules, in the same layout.
 (cd lua_glue/lua && find . -name '*.lua') | while read -r f; do
     mkdir -p "$out/$(dirname "$f")"
@@ -79,5 +83,11 @@ done
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
+
+# ---- lua-proto: the interpreter again, with the 1.3b protocol globals ----
+# shellcheck disable=SC2086
+$cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
+    lua_glue/classic_proto.c "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
+# ---- end lua-proto ----
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

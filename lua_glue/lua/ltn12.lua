@@ -1,32 +1,40 @@
 -----------------------------------------------------------------------------
--- ltn12.lua: sockit's LTN12 module (sources, sinks, filters, pumps) for Lua 5.1 and
--- LuaJIT, compatible with LuaSocket's ltn12.
+-- ltn12.lua: LTN12 filters, sources, sinks and pumps, with LuaSocket 3's API, over
+-- sockit's native pipelines.
 --
--- Stages made by sockit (string, empty and error sources, null and error sinks, the
--- filters of mime, and anything composed only of those) are native: composing them
--- builds a sockit pipeline, and pumping native stages runs in C without calling Lua.
--- Lua functions work everywhere as sources, sinks and filters; a pipeline that mixes
--- them runs through the plain Lua code below, calling native stages like functions.
+-- Stages made here from native parts (strings, files, tables, mime filters, socket
+-- stages, and chains of those) are sockit stages: callable like the Lua functions LTN12
+-- describes, and when a pump's source and sink are both native, pump.all and pump.step
+-- run in sockit without chunks passing through Lua. Lua functions work as sources,
+-- sinks and filters anywhere; a pipeline that mixes them is pumped from Lua.
 -----------------------------------------------------------------------------
 local core = require("ltn12.core")
+local string = require("string")
+local table = require("table")
+local base = _G
+local select = select
+local unpack = unpack or table.unpack
 
-local native = core.kind
-local select, type, error, unpack = select, type, error, unpack
-local tinsert, tremove = table.insert, table.remove
+local _M = {}
+if module then -- LuaSocket also exports the global ltn12 where module() exists
+    ltn12 = _M -- luacheck: ignore
+end
 
-local ltn12 = {}
 local filter, source, sink, pump = {}, {}, {}, {}
-ltn12.filter, ltn12.source, ltn12.sink, ltn12.pump = filter, source, sink, pump
-ltn12._VERSION = "LTN12 1.0.3 (sockit)"
-ltn12.BLOCKSIZE = 2048
-local NATIVE_BLOCKSIZE = 2048
+_M.filter = filter
+_M.source = source
+_M.sink = sink
+_M.pump = pump
+_M.BLOCKSIZE = 2048
+_M._VERSION = "LTN12 1.0.3"
+_M._sockit = core
 
--- true when every argument is a live native stage of that kind
-local function all_native(kind, ...)
-    local n = select("#", ...)
-    if n == 0 then return false end
-    for i = 1, n do
-        if native((select(i, ...))) ~= kind then return false end
+local kind = core.kind
+
+-- true when every argument from first on is a native stage of kind k
+local function all_native(k, first, ...)
+    for i = first, select("#", ...) do
+        if kind((select(i, ...))) ~= k then return false end
     end
     return true
 end
@@ -34,9 +42,10 @@ end
 -----------------------------------------------------------------------------
 -- Filters
 -----------------------------------------------------------------------------
-
--- A filter from a low-level function low(ctx, chunk, extra) -> output, new ctx.
 function filter.cycle(low, ctx, extra)
+    base.assert(low)
+    local native = core.cycle(low, ctx, extra)
+    if native then return native end
     return function(chunk)
         local out
         out, ctx = low(ctx, chunk, extra)
@@ -44,43 +53,42 @@ function filter.cycle(low, ctx, extra)
     end
 end
 
--- Filters one after the other. Each call returns one chunk: the first non-empty output
--- of the last filter, or "" when the first running filter had nothing. After the input
--- ends (nil), each filter in turn is called until it returns nil, and what it gives is
--- pushed through the filters after it.
+-- Chains filters. Data enters at the first filter that has not ended ("live"); each
+-- filter's output goes to the next. A filter that answers "" is asked again by the one
+-- before it ("" while data flows, nil once the input has ended), so that every filter
+-- is drained before new input arrives.
 function filter.chain(...)
-    if all_native("filter", ...) then
+    local n = select("#", ...)
+    if n > 0 and all_native("filter", 1, ...) then
         return core.filter_chain(...)
     end
     local fs = {...}
-    local n = select("#", ...)
-    local top = 1    -- the first filter that has not ended
-    local at = 1     -- the filter to call next
-    local refill = "" -- what the filter above gets when one below had nothing
+    local live, pos = 1, 1
+    local again = ""
     return function(chunk)
-        refill = chunk and refill
+        if not chunk then again = nil end
         while true do
-            if at == top then
-                chunk = fs[at](chunk)
-                if chunk == "" or top == n then
+            if pos == live then
+                chunk = fs[pos](chunk)
+                if chunk == "" or live == n then
                     return chunk
-                elseif chunk then
-                    at = at + 1
+                elseif chunk ~= nil then
+                    pos = pos + 1
                 else
-                    top = top + 1
-                    at = top
+                    live = live + 1
+                    pos = live
                 end
             else
-                chunk = fs[at](chunk or "")
+                chunk = fs[pos](chunk or "")
                 if chunk == "" then
-                    at = at - 1
-                    chunk = refill
+                    pos = pos - 1
+                    chunk = again
                 elseif chunk == nil then
-                    error("filter returned inappropriate nil")
-                elseif at == n then
+                    base.error("filter returned inappropriate nil")
+                elseif pos == n then
                     return chunk
                 else
-                    at = at + 1
+                    pos = pos + 1
                 end
             end
         end
@@ -90,53 +98,46 @@ end
 -----------------------------------------------------------------------------
 -- Sources
 -----------------------------------------------------------------------------
-
 function source.empty()
     return core.source_empty()
 end
 
 function source.error(err)
-    return core.source_error(err)
+    if base.type(err) == "string" then return core.source_error(err) end
+    return function() return nil, err end
 end
 
 function source.file(handle, io_err)
     if not handle then
         return source.error(io_err or "unable to open file")
     end
+    local native = core.source_file(handle, _M.BLOCKSIZE)
+    if native then return native end
     return function()
-        local chunk = handle:read(ltn12.BLOCKSIZE)
+        local chunk = handle:read(_M.BLOCKSIZE)
         if not chunk then handle:close() end
         return chunk
     end
 end
 
--- Turns a fancy source (one that may return a replacement source) into a simple one.
 function source.simplify(src)
+    base.assert(src)
+    if kind(src) == "source" then return src end
     return function()
         local chunk, err_or_new = src()
         src = err_or_new or src
-        if not chunk then return nil, err_or_new end
-        return chunk
+        if chunk then return chunk end
+        return nil, err_or_new
     end
 end
 
 function source.string(s)
     if not s then return source.empty() end
-    if ltn12.BLOCKSIZE == NATIVE_BLOCKSIZE then
-        return core.source_string(s)
-    end
-    local i = 1
-    return function()
-        local size = ltn12.BLOCKSIZE
-        local chunk = string.sub(s, i, i + size - 1)
-        i = i + size
-        if chunk == "" then return nil end
-        return chunk
-    end
+    return core.source_string(s, _M.BLOCKSIZE)
 end
 
 function source.table(t)
-    t = t or {}
+    base.assert(base.type(t) == "table")
     local i = 0
     return function()
         i = i + 1
@@ -144,61 +145,55 @@ function source.table(t)
     end
 end
 
--- A source that takes chunks back: src(chunk) puts chunk back, src() gets one.
 function source.rewind(src)
-    if native(src) == "source" then
-        return core.source_rewind(src)
-    end
+    base.assert(src)
+    local native = core.source_rewind(src)
+    if native then return native end
     local back = {}
     return function(chunk)
         if chunk then
             back[#back + 1] = chunk
             return
         end
-        chunk = tremove(back)
-        if chunk then return chunk end
+        if #back > 0 then return table.remove(back) end
         return src()
     end
 end
 
--- The chunks of src through f (and further filters, chained).
+-- A source of src's data passed through f. "feeding" pulls src and hands the chunk to
+-- f; once f gives output, "eating" asks f for more ("" or nil at the end) until it
+-- answers "".
 function source.chain(src, f, ...)
-    if native(src) == "source" and all_native("filter", f, ...) then
-        return core.source_chain(src, f, ...)
-    end
     if ... then f = filter.chain(f, ...) end
-    assert(src and f)
+    base.assert(src and f)
+    if kind(src) == "source" and kind(f) == "filter" then
+        return core.source_chain(src, f)
+    end
     local input, output = "", ""
-    local feeding = true
+    local eating = false
     return function()
-        if not output then
-            error("source is empty!", 2)
-        end
+        if not output then base.error("source is empty!", 2) end
         while true do
-            if feeding then
+            if not eating then
                 local err
                 input, err = src()
                 if err then return nil, err end
                 output = f(input)
                 if not output then
-                    if input then error("filter returned inappropriate nil") end
+                    if input then base.error("filter returned inappropriate nil") end
                     return nil
                 elseif output ~= "" then
-                    feeding = false
+                    eating = true
                     if input then input = "" end
                     return output
                 end
             else
-                -- draining what the filter still holds for the last input
                 output = f(input)
                 if output == "" then
-                    if input == "" then
-                        feeding = true
-                    else
-                        error('filter returned ""')
-                    end
+                    if input ~= "" then base.error('filter returned ""') end
+                    eating = false
                 elseif not output then
-                    if input then error("filter returned inappropriate nil") end
+                    if input then base.error("filter returned inappropriate nil") end
                     return nil
                 else
                     return output
@@ -208,19 +203,16 @@ function source.chain(src, f, ...)
     end
 end
 
--- The chunks of several sources, one after the other.
 function source.cat(...)
-    if all_native("source", ...) then
-        return core.source_cat(...)
-    end
-    local parts = {...}
-    local current = tremove(parts, 1)
+    if all_native("source", 1, ...) then return core.source_cat(...) end
+    local list = {...}
+    local current = table.remove(list, 1)
     return function()
         while current do
             local chunk, err = current()
             if chunk then return chunk end
             if err then return nil, err end
-            current = tremove(parts, 1)
+            current = table.remove(list, 1)
         end
     end
 end
@@ -228,19 +220,14 @@ end
 -----------------------------------------------------------------------------
 -- Sinks
 -----------------------------------------------------------------------------
-
--- A sink storing every chunk in t; returns the sink and t.
 function sink.table(t)
     t = t or {}
-    local f = function(chunk, err)
-        if chunk then tinsert(t, chunk) end
-        return 1
-    end
-    return f, t
+    return core.sink_table(t), t
 end
 
--- Turns a fancy sink (one that may return a replacement sink) into a simple one.
 function sink.simplify(snk)
+    base.assert(snk)
+    if kind(snk) == "sink" then return snk end
     return function(chunk, err)
         local ret, err_or_new = snk(chunk, err)
         if not ret then return nil, err_or_new end
@@ -253,6 +240,8 @@ function sink.file(handle, io_err)
     if not handle then
         return sink.error(io_err or "unable to open file")
     end
+    local native = core.sink_file(handle)
+    if native then return native end
     return function(chunk, err)
         if not chunk then
             handle:close()
@@ -267,28 +256,31 @@ function sink.null()
 end
 
 function sink.error(err)
-    return core.sink_error(err)
+    if base.type(err) == "string" then return core.sink_error(err) end
+    return function() return nil, err end
 end
 
--- A sink that passes chunks through f (and further filters) into snk, the last argument.
+-- A sink that passes chunks through f into snk; the filter is drained ("" until it
+-- answers "", or until it answers nil after the end) before the sink says it is done.
 function sink.chain(f, snk, ...)
     if ... then
         local args = {f, snk, ...}
-        snk = tremove(args)
+        snk = table.remove(args)
         f = filter.chain(unpack(args))
     end
-    if native(f) == "filter" and native(snk) == "sink" then
+    base.assert(f and snk)
+    if kind(f) == "filter" and kind(snk) == "sink" then
         return core.sink_chain(f, snk)
     end
     return function(chunk, err)
         if chunk == "" then return 1 end
-        local filtered = f(chunk)
+        local out = f(chunk)
         local last = chunk and ""
         while true do
-            local ret, snk_err = snk(filtered, err)
-            if not ret then return nil, snk_err end
-            if filtered == last then return 1 end
-            filtered = f(last)
+            local ret, snkerr = snk(out, err)
+            if not ret then return nil, snkerr end
+            if out == last then return 1 end
+            out = f(last)
         end
     end
 end
@@ -296,11 +288,9 @@ end
 -----------------------------------------------------------------------------
 -- Pumps
 -----------------------------------------------------------------------------
-
--- Moves one chunk; 1 when a chunk moved, nil [, err] at the end or on an error.
 function pump.step(src, snk)
-    if native(src) == "source" and native(snk) == "sink" then
-        return core.pump_step(src, snk)
+    if kind(src) == "source" and kind(snk) == "sink" then
+        return core.pump_step(src, snk, _M.BLOCKSIZE)
     end
     local chunk, src_err = src()
     local ret, snk_err = snk(chunk, src_err)
@@ -308,10 +298,11 @@ function pump.step(src, snk)
     return nil, src_err or snk_err
 end
 
--- Moves everything; 1 at the end, nil, err on an error.
 function pump.all(src, snk, step)
-    if (step == nil or step == pump.step) and native(src) == "source" and native(snk) == "sink" then
-        return core.pump_all(src, snk)
+    base.assert(src and snk)
+    if (step == nil or step == pump.step)
+        and kind(src) == "source" and kind(snk) == "sink" then
+        return core.pump_all(src, snk, _M.BLOCKSIZE)
     end
     step = step or pump.step
     while true do
@@ -323,4 +314,4 @@ function pump.all(src, snk, step)
     end
 end
 
-return ltn12
+return _M

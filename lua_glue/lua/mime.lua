@@ -1,81 +1,74 @@
 -----------------------------------------------------------------------------
--- mime.lua: sockit's MIME module for Lua 5.1 and LuaJIT, compatible with LuaSocket's
--- mime: the low-level calls of mime.core (b64, unb64, qp, unqp, wrp, qpwrp, eol, dot)
--- and the filter factories encode, decode, wrap, normalize, stuff. The filters are
--- sockit's native filters: chained with other native stages they run without Lua.
+-- mime.lua: MIME filters (LuaSocket 3's mime module) over sockit's mime.core.
+--
+-- The filters are cycles of the mime.core functions (as in LuaSocket), which
+-- ltn12.filter.cycle turns into native sockit filters: they run in sockit when a
+-- pipeline is pumped natively, and give LuaSocket's results call by call from Lua.
 -----------------------------------------------------------------------------
-local core = require("mime.core")
-require("ltn12") -- registers the native stage classes the filters belong to
-
-local mime = core
-
-local new = {
-    encode_base64 = core._encode_base64,
-    decode_base64 = core._decode_base64,
-    encode_qp = core._encode_qp,
-    decode_qp = core._decode_qp,
-    wrap_text = core._wrap_text,
-    wrap_qp = core._wrap_qp,
-    normalize = core._normalize,
-    stuff = core._stuff,
-}
-for name in pairs(new) do
-    mime["_" .. name] = nil
-end
+local base = _G
+local ltn12 = require("ltn12")
+local mime = require("mime.core")
+local _M = mime
 
 local encodet, decodet, wrapt = {}, {}, {}
-mime.encodet, mime.decodet, mime.wrapt = encodet, decodet, wrapt
+_M.encodet = encodet
+_M.decodet = decodet
+_M.wrapt = wrapt
 
--- a function that dispatches on its first argument (a name)
-local function choose(handlers)
+-- A function that calls the constructor named by its first argument ("default" when
+-- the first argument is not a string).
+local function chooser(constructors)
     return function(name, opt1, opt2)
-        if type(name) ~= "string" then
+        if base.type(name) ~= "string" then
             name, opt1, opt2 = "default", name, opt1
         end
-        local f = handlers[name or "nil"]
-        if not f then
-            error("unknown key (" .. tostring(name) .. ")", 3)
+        local make = constructors[name or "nil"]
+        if not make then
+            base.error("unknown key (" .. base.tostring(name) .. ")", 3)
         end
-        return f(opt1, opt2)
+        return make(opt1, opt2)
     end
 end
 
 encodet["base64"] = function()
-    return new.encode_base64()
+    return ltn12.filter.cycle(mime.b64, "")
 end
 
 encodet["quoted-printable"] = function(mode)
-    return new.encode_qp(mode == "binary" and "binary" or "text")
+    local marker = "\r\n"
+    if mode == "binary" then marker = "=0D=0A" end
+    return ltn12.filter.cycle(mime.qp, "", marker)
 end
 
 decodet["base64"] = function()
-    return new.decode_base64()
+    return ltn12.filter.cycle(mime.unb64, "")
 end
 
 decodet["quoted-printable"] = function()
-    return new.decode_qp()
+    return ltn12.filter.cycle(mime.unqp, "")
 end
 
 wrapt["text"] = function(length)
-    return new.wrap_text(length or 76)
+    length = length or 76
+    return ltn12.filter.cycle(mime.wrp, length, length)
 end
 wrapt["base64"] = wrapt["text"]
 wrapt["default"] = wrapt["text"]
 
 wrapt["quoted-printable"] = function()
-    return new.wrap_qp(76)
+    return ltn12.filter.cycle(mime.qpwrp, 76, 76)
 end
 
-mime.encode = choose(encodet)
-mime.decode = choose(decodet)
-mime.wrap = choose(wrapt)
+_M.encode = chooser(encodet)
+_M.decode = chooser(decodet)
+_M.wrap = chooser(wrapt)
 
-function mime.normalize(marker)
-    return new.normalize(marker)
+function _M.normalize(marker)
+    return ltn12.filter.cycle(mime.eol, 0, marker)
 end
 
-function mime.stuff()
-    return new.stuff()
+function _M.stuff()
+    return ltn12.filter.cycle(mime.dot, 2)
 end
 
-return mime
+return _M

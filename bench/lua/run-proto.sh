@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Lua pipeline and HTTP benchmarks: the same script (bench/lua/proto.lua) under Lua 5.1
+# with LuaSocket 3 (Debian lua-socket, the anchor) and with sockit's modules from
+# build/lua51. Rows: ltn12.pump.all of 64 MiB through mime base64 encode (into a null
+# sink, a table sink, and with line wrapping chained), and http.request downloading
+# 256 MiB from a local nginx on 127.0.0.1 into an ltn12 null sink and a table sink.
+# Prints seconds (best of SOCKIT_BENCH_RUNS runs, default 3), the ratio LuaSocket 3 /
+# sockit (above 1: sockit is faster) and whether the target holds (>= 2x on the
+# pipelines, >= 1x on HTTP). SOCKIT_BENCH_PIPE_MIB and SOCKIT_BENCH_HTTP_MIB change the
+# sizes. Needs nginx (scripts/install-deps.sh --bench) and lua5.1 with lua-socket.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+pipe_mib=${SOCKIT_BENCH_PIPE_MIB:-64}
+http_mib=${SOCKIT_BENCH_HTTP_MIB:-256}
+runs=${SOCKIT_BENCH_RUNS:-3}
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "bench/lua: nginx is missing (scripts/install-deps.sh --bench)"; exit 1; }
+if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'require "socket.http"; require "mime"') 2>/dev/null; then
+    echo "bench/lua: LuaSocket 3 (lua-socket) is not installed; nothing to compare with"
+    exit 1
+fi
+SOCKIT_SKIP_CARGO=${SOCKIT_SKIP_CARGO:-0} bash scripts/build-lua51.sh >/dev/null || exit 1
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sockit-bench-lua.XXXXXX") || exit 1
+nginx_pid=""
+cleanup() {
+    if [ -n "$nginx_pid" ]; then
+        kill "$nginx_pid" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$nginx_pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$work/www" "$work/tmp"
+head -c $((http_mib * 1048576)) /dev/urandom >"$work/www/big.bin"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$work/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    sendfile on;
+    client_body_temp_path $work/tmp/body;
+    proxy_temp_path $work/tmp/proxy;
+    fastcgi_temp_path $work/tmp/fastcgi;
+    uwsgi_temp_path $work/tmp/uwsgi;
+    scgi_temp_path $work/tmp/scgi;
+    types { application/octet-stream bin; }
+    server {
+        listen 127.0.0.1:$port;
+        root $work/www;
+    }
+}
+CONF
+"$NGINX" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" >"$work/nginx.out" 2>&1 &
+nginx_pid=$!
+for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+    sleep 0.1
+done
+url="http://127.0.0.1:$port/big.bin"
+
+ref() { (unset LUA_PATH LUA_CPATH; lua5.1 bench/lua/proto.lua "$@"); }
+ours() { LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 bench/lua/proto.lua "$@"; }
+
+# best <runner> <case> <arg>: the shortest time of $runs runs
+best() {
+    local b="" t
+    for _ in $(seq 1 "$runs"); do
+        t=$("$@" | awk '{print $2}')
+        [ -n "$t" ] || { echo ""; return; }
+        if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
+    done
+    echo "$b"
+}
+
+fails=0
+printf '%-44s %12s %12s %8s %s\n' "case" "LuaSocket 3" "sockit" "ratio" "target"
+row() {
+    local label=$1 target=$2 case=$3 arg=$4 a b ratio verdict
+    a=$(best ref "$case" "$arg")
+    b=$(best ours "$case" "$arg")
+    if [ -z "$a" ] || [ -z "$b" ]; then
+        printf '%-44s %12s %12s %8s %s\n' "$label" "${a:-failed}" "${b:-failed}" "-" "FAILED"
+        fails=$((fails + 1))
+        return
+    fi
+    ratio=$(echo "$a / $b" | bc -l)
+    if [ "$(echo "$ratio >= $target" | bc -l)" = 1 ]; then verdict="ok (>= ${target}x)"; else verdict="MISSED (< ${target}x)"; fi
+    printf '%-44s %11ss %11ss %7.2fx %s\n' "$label" "$a" "$b" "$ratio" "$verdict"
+}
+row "pump ${pipe_mib} MiB base64 -> sink.null" 2 b64_null "$pipe_mib"
+row "pump ${pipe_mib} MiB base64 -> sink.table" 2 b64_table "$pipe_mib"
+row "pump ${pipe_mib} MiB base64 + wrap -> sink.table" 2 b64_wrap "$pipe_mib"
+row "http.request ${http_mib} MiB -> sink.null" 1 http_null "$url"
+row "http.request ${http_mib} MiB -> sink.table" 1 http_table "$url"
+[ "$fails" -eq 0 ]
