@@ -5,7 +5,7 @@
  *
  * Build, from the repository root after `make` (static library; or link -lsockit):
  *   cc -Iinclude -Ilua_glue $(pkg-config --cflags lua5.1) -o lua_host \
- *      examples/lua_host.c lua_glue/socketlib.c target/release/libsockit.a \
+ *      examples/lua_host.c lua_glue/socketlib.c lua_glue/classic_proto.c target/release/libsockit.a \
  *      $(pkg-config --libs lua5.1) -lpthread -ldl -lm
  * Run:
  *   ./lua_host script.lua [args...]   runs the script (args in the global table arg)

@@ -726,9 +726,15 @@ static int sink_call(lua_State *L, lt_stage *st)
     }
     if (!lua_isnoneornil(L, 2) && st->putret == LT_RET_TRUE)
         lua_pushboolean(L, 1);
-    else if (!lua_isnoneornil(L, 2) && st->putret == LT_RET_LEN)
+    else if (!lua_isnoneornil(L, 2) && st->putret == LT_RET_LEN) {
+        /* A socket sink answers as the socket's send does: bytes, nil, nil. */
         lua_pushnumber(L, (lua_Number)lua_objlen(L, 2));
-    else
+        if (st->flavor == LT_F_SOCKET) {
+            lua_pushnil(L);
+            lua_pushnil(L);
+            return 3;
+        }
+    } else
         lua_pushnumber(L, 1);
     return 1;
 }

@@ -810,8 +810,8 @@ static void new_class(lua_State *L, const char *cls, const reg13 *methods)
     sk_newclass(L, cls, NULL);
 }
 
-/* LuaSocket 1.3b's protocol globals (classic_proto.c), when it is linked in. */
-extern int sockit_lua_classic_protocols(lua_State *L) __attribute__((weak));
+/* LuaSocket 1.3b's protocol globals, in classic_proto.c (link it with this file). */
+#include "classic_proto.h"
 
 int lua_socketlibopen(lua_State *L)
 {
@@ -851,7 +851,6 @@ int lua_socketlibopen(lua_State *L)
         lua_pushstring(L, option_names[i]);
         lua_setglobal(L, option_names[i]);
     }
-    if (sockit_lua_classic_protocols)
-        sockit_lua_classic_protocols(L);
+    sockit_lua_classic_protocols(L);
     return 0;
 }

@@ -43,14 +43,7 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 $cc $cflags -Wall -Wextra -Wno-unused-parameter $debug_flag -Iinclude -Ilua_glue \
     -I"$lua4/include" -o "$out/sockit-lua4" lua_glue/lua40_main.c lua_glue/socketlib.c \
-    "$target/libsockit.a" "$lua4/lib/liblualib.a" "$lua4/lib/liblua.a" -lpthread -ldl -lm
-
-# ---- lua-proto: the interpreter again, with the 1.3b protocol globals ----
-# shellcheck disable=SC2086
-$cc $cflags -Wall -Wextra -Wno-unused-parameter $debug_flag -Iinclude -Ilua_glue \
-    -I"$lua4/include" -o "$out/sockit-lua4" lua_glue/lua40_main.c lua_glue/socketlib.c \
     lua_glue/classic_proto.c "$target/libsockit.a" "$lua4/lib/liblualib.a" "$lua4/lib/liblua.a" \
     -lpthread -ldl -lm
-# ---- end lua-proto ----
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua4: built $out/sockit-lua4 (DEBUG=1)"; else echo "build-lua4: built $out/sockit-lua4"; fi

@@ -2,7 +2,7 @@
 # Builds sockit for Lua 5.1 and LuaJIT into build/lua51 (or $SOCKIT_LUA51_OUT):
 #   sockit-lua51          standalone Lua 5.1 interpreter with lua_socketlibopen applied
 #   socket/core.so, socket/unix.so, moonbridge_io/core.so, ltn12/core.so,
-#   mime/core.so, socket/url/core.so      (C modules)
+#   mime/core.so, socket/proto.so         (C modules)
 #   socket.lua, moonbridge_io.lua, ltn12.lua, mime.lua, socket/url.lua (Lua parts)
 #   libsockit.so.0        the sockit library the C modules link to (rpath $ORIGIN/..), one
 #                         copy shared by every module so that handles pass between them
@@ -66,11 +66,8 @@ module socket/unix.so lua_glue/unix51.c lua_glue/stream51.c
 module moonbridge_io/core.so lua_glue/mbio51.c
 module ltn12/core.so lua_glue/ltn12_51.c
 module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
-module socket/url/core.so lua_glue/url51.c
-
-# ---- lua-proto: the C half of socket.url/headers/http/ftp/smtp ----
+# The C half of socket.url, socket.headers, socket.http, socket.ftp and socket.smtp.
 module socket/proto.so lua_glue/proto51.c lua_glue/ltn12_51.c
-# ---- end lua-proto ----
 
 # The Lua halves of the modules, in the same layout.
 (cd lua_glue/lua && find . -name '*.lua') | while read -r f; do
@@ -82,12 +79,6 @@ done
 # require bind to libsockit.so.0 like under any other lua5.1.
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
-    "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
-
-# ---- lua-proto: the interpreter again, with the 1.3b protocol globals ----
-# shellcheck disable=SC2086
-$cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     lua_glue/classic_proto.c "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
-# ---- end lua-proto ----
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

@@ -199,7 +199,7 @@ for t in tests/lua/*.lua; do
             lua51_libs=$(pkg-config --libs lua5.1 2>/dev/null || echo "-llua5.1")
             # shellcheck disable=SC2086
             if ! ${CC:-cc} -O2 -Wall -Wextra -Werror -Iinclude -Ilua_glue $lua51_cflags \
-                -o "$host" examples/lua_host.c lua_glue/socketlib.c \
+                -o "$host" examples/lua_host.c lua_glue/socketlib.c lua_glue/classic_proto.c \
                 "${CARGO_TARGET_DIR:-target}/release/libsockit.a" $lua51_libs \
                 -lpthread -ldl -lm >"$logdir/host-build.log" 2>&1; then
                 failed=$((failed + 1))

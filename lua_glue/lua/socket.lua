@@ -39,91 +39,34 @@ function socket.choose(handlers)
 end
 
 -----------------------------------------------------------------------------
--- Socket sinks and sources (LTN12). Stages built natively by socket.core when it
--- can (socket.core._native_sink / _native_source) move data without Lua.
+-- Socket sinks and sources (LTN12): native stages of ltn12.core, so a pipeline from or
+-- to a socket is pumped by sockit without calling Lua per chunk. They answer getfd and
+-- dirty, so select accepts them as LuaSocket's do.
 -----------------------------------------------------------------------------
+local ltn12core = require("ltn12.core")
 local sinkt = {}
 local sourcet = {}
 socket.sinkt = sinkt
 socket.sourcet = sourcet
 
-sinkt["close-when-done"] = function(sock)
-    return setmetatable({
-        getfd = function() return sock:getfd() end,
-        dirty = function() return sock:dirty() end,
-    }, {
-        __call = function(self, chunk, err)
-            if not chunk then
-                sock:close()
-                return 1
-            end
-            return sock:send(chunk)
-        end,
-    })
+for _, mode in ipairs({"close-when-done", "keep-open", "http-chunked"}) do
+    sinkt[mode] = function(sock)
+        return ltn12core.socket_sink(mode, sock)
+    end
 end
-
-sinkt["keep-open"] = function(sock)
-    return setmetatable({
-        getfd = function() return sock:getfd() end,
-        dirty = function() return sock:dirty() end,
-    }, {
-        __call = function(self, chunk, err)
-            if chunk then
-                return sock:send(chunk)
-            end
-            return 1
-        end,
-    })
-end
-
 sinkt["default"] = sinkt["keep-open"]
 
 socket.sink = socket.choose(sinkt)
 
 sourcet["by-length"] = function(sock, length)
-    return setmetatable({
-        getfd = function() return sock:getfd() end,
-        dirty = function() return sock:dirty() end,
-    }, {
-        __call = function()
-            if length <= 0 then
-                return nil
-            end
-            local size = math.min(socket.BLOCKSIZE, length)
-            local chunk, err = sock:receive(size)
-            if err then
-                return nil, err
-            end
-            length = length - string.len(chunk)
-            return chunk
-        end,
-    })
+    return ltn12core.socket_source("by-length", sock, length)
 end
-
 sourcet["until-closed"] = function(sock)
-    local done
-    return setmetatable({
-        getfd = function() return sock:getfd() end,
-        dirty = function() return sock:dirty() end,
-    }, {
-        __call = function()
-            if done then
-                return nil
-            end
-            local chunk, err, partial = sock:receive(socket.BLOCKSIZE)
-            if not err then
-                return chunk
-            elseif err == "closed" then
-                sock:close()
-                done = 1
-                return partial
-            else
-                return nil, err
-            end
-        end,
-    })
+    return ltn12core.socket_source("until-closed", sock)
 end
-
+sourcet["http-chunked"] = function(sock, headers)
+    return ltn12core.socket_source("http-chunked", sock, headers)
+end
 sourcet["default"] = sourcet["until-closed"]
 
 socket.source = socket.choose(sourcet)
