@@ -115,6 +115,17 @@ pub unsafe fn out_arg<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T> {
         .ok_or_else(|| Error::invalid(format!("{name} is NULL")))
 }
 
+/// The out-parameter of a call that hands out a new handle: required, and set to NULL at
+/// once so that it reads NULL when the call fails.
+///
+/// # Safety
+/// `p` is NULL or valid for writes of a pointer.
+pub unsafe fn handle_out<'a, T>(p: *mut *mut T, name: &str) -> Result<&'a mut *mut T> {
+    let o = out_arg(p, name)?;
+    *o = std::ptr::null_mut();
+    Ok(o)
+}
+
 /// Writes `v` through an optional out-parameter (NULL means "not wanted").
 ///
 /// # Safety
@@ -158,6 +169,16 @@ mod tests {
             assert_eq!(bytes_arg(std::ptr::null(), 0, "data").unwrap(), b"");
             assert!(bytes_arg(std::ptr::null(), 3, "data").is_err());
             assert!(out_arg::<u32>(std::ptr::null_mut(), "out").is_err());
+            assert_eq!(
+                handle_out::<u32>(std::ptr::null_mut(), "out")
+                    .unwrap_err()
+                    .msg,
+                "out is NULL"
+            );
+            let mut x = 7u32;
+            let mut p: *mut u32 = &mut x;
+            assert!(handle_out(&mut p, "out").unwrap().is_null());
+            assert!(p.is_null());
         }
         assert_eq!(port_arg(65535, "port").unwrap(), 65535);
         assert!(port_arg(65536, "port").is_err());

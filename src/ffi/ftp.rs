@@ -6,7 +6,7 @@
 //! and `sockit_source_send_cb` as the source of `sockit_ftp_put_source`.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
+use super::boundary::{bytes_arg, guard, handle_out, opt_str_arg, port_arg, put, str_arg};
 use super::buffer::{set_text, sockit_buffer};
 use super::handle::{impl_handle, Shell};
 use super::ltn12::take_source;
@@ -19,7 +19,6 @@ use crate::ltn12::Sink;
 use crate::proto::ftp::{self, DataMode, Options, Session, TransferType};
 use crate::proto::tp::check_pattern;
 use std::ffi::{c_char, c_int};
-use std::ptr;
 
 /// Flag: active mode (the server connects back: EPRT, then PORT) instead of passive.
 pub const SOCKIT_FTP_ACTIVE: c_int = 1;
@@ -166,8 +165,7 @@ pub unsafe extern "C" fn sockit_ftp_open(
     out: *mut *mut sockit_ftp,
 ) -> sockit_status {
     guard(|| {
-        let o = out_arg(out, "out")?;
-        *o = ptr::null_mut();
+        let o = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         let s = Session::connect(host, port, options(0, timeout)?)?;

@@ -12,7 +12,9 @@
 //!   `sockit_sink_receive_cb` as sink and `sockit_source_send_cb` as body source.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, guard_value, opt_str_arg, out_arg, put, str_arg};
+use super::boundary::{
+    bytes_arg, guard, guard_value, handle_out, opt_str_arg, out_arg, put, str_arg,
+};
 use super::buffer::{set_text, sockit_buffer};
 use super::handle::{impl_handle, Shell};
 use super::ltn12::{sockit_sink, sockit_source, take_source};
@@ -24,7 +26,6 @@ use crate::proto::headers::{canonic, canonic_lookup, Headers, CANONIC};
 use crate::proto::http::client::{Body, Client, Request, Response};
 use crate::proto::http::head::check_method;
 use std::ffi::{c_char, c_int};
-use std::ptr;
 
 /// An HTTP client: keeps idle keep-alive connections per origin (at most 8, each for at
 /// most 60 s) and reuses them. Owned by the caller; `sockit_http_free` closes them.
@@ -52,12 +53,6 @@ pub struct ResponseObj {
 pub struct sockit_http_response(Shell<ResponseObj>);
 impl_handle!(sockit_http_response, ResponseObj, "http response");
 
-unsafe fn out_ptr<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T> {
-    let o = out_arg(out, "out")?;
-    *o = ptr::null_mut();
-    Ok(o)
-}
-
 fn text_out(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
     if buf.is_null() {
         return Ok(());
@@ -78,7 +73,7 @@ fn text_out(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
 #[no_mangle]
 pub unsafe extern "C" fn sockit_http_new(out: *mut *mut sockit_http) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         *out = sockit_http::new(Client::new());
         Ok(())
     })
@@ -247,7 +242,7 @@ pub unsafe extern "C" fn sockit_http_request_new(
     out: *mut *mut sockit_http_request,
 ) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         let method = str_arg(method, "method")?;
         let url = str_arg(url, "url")?;
         *out = sockit_http_request::new(Request::new(method, url)?);
@@ -537,7 +532,7 @@ pub unsafe extern "C" fn sockit_http_response_new(
     out: *mut *mut sockit_http_response,
 ) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         *out = sockit_http_response::new(ResponseObj {
             resp: Response::default(),
             body: Vec::new(),

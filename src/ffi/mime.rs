@@ -12,9 +12,9 @@
 
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, out_arg};
+use super::boundary::{bytes_arg, guard, handle_out, out_arg};
 use super::buffer::sockit_buffer;
-use super::ltn12::{new_filter, out_handle, sockit_filter};
+use super::ltn12::{new_filter, sockit_filter};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
 use crate::mime::{self, eol::CRLF, qp::TEXT_MARKER};
@@ -221,7 +221,7 @@ pub unsafe extern "C" fn sockit_filter_base64_encode(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::Base64Encoder::new());
+        *handle_out(out, "out")? = new_filter(mime::Base64Encoder::new());
         Ok(())
     })
 }
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn sockit_filter_base64_decode(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::Base64Decoder::new());
+        *handle_out(out, "out")? = new_filter(mime::Base64Decoder::new());
         Ok(())
     })
 }
@@ -253,7 +253,7 @@ pub unsafe extern "C" fn sockit_filter_qp_encode(
         } else {
             mime::QpEncoder::text()
         };
-        *out_handle(out)? = new_filter(f);
+        *handle_out(out, "out")? = new_filter(f);
         Ok(())
     })
 }
@@ -263,7 +263,7 @@ pub unsafe extern "C" fn sockit_filter_qp_encode(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_qp_decode(out: *mut *mut sockit_filter) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::QpDecoder::new());
+        *handle_out(out, "out")? = new_filter(mime::QpDecoder::new());
         Ok(())
     })
 }
@@ -276,7 +276,7 @@ pub unsafe extern "C" fn sockit_filter_wrap(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::TextWrap::new(length));
+        *handle_out(out, "out")? = new_filter(mime::TextWrap::new(length));
         Ok(())
     })
 }
@@ -289,7 +289,7 @@ pub unsafe extern "C" fn sockit_filter_qp_wrap(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::QpWrap::new(length));
+        *handle_out(out, "out")? = new_filter(mime::QpWrap::new(length));
         Ok(())
     })
 }
@@ -303,7 +303,7 @@ pub unsafe extern "C" fn sockit_filter_normalize(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        let out = out_handle(out)?;
+        let out = handle_out(out, "out")?;
         let marker = opt_bytes(marker, marker_len, "marker")?.unwrap_or(CRLF);
         *out = new_filter(mime::Normalize::new(marker));
         Ok(())
@@ -324,7 +324,7 @@ pub unsafe extern "C" fn sockit_filter_dot_stuff(
         } else {
             mime::DotStuff::new()
         };
-        *out_handle(out)? = new_filter(f);
+        *handle_out(out, "out")? = new_filter(f);
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! `sockit_udp`: UDP sockets (see `crate::net::udp`).
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
+use super::boundary::{bytes_arg, guard, handle_out, opt_str_arg, out_arg, port_arg, put, str_arg};
 use super::buffer::{sockit_buffer, terminate, with_buffer};
 use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
@@ -52,8 +52,7 @@ unsafe fn put_addr(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_udp_new(family: i32, out: *mut *mut sockit_udp) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let family = opts::ip_family_arg(family, "family")?;
         *out = sockit_udp::new(Udp::new(family)?);
         Ok(())
