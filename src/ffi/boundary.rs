@@ -15,6 +15,7 @@
 //! `guard` turns `Err` into a status plus `sockit_last_error`, and a panic into
 //! `SOCKIT_INTERNAL`, so nothing unwinds into C.
 
+use super::buffer::{set_text, sockit_buffer};
 use super::status::{set_last_error, sockit_status};
 use crate::error::{Error, ErrorKind, Result};
 use std::ffi::{c_char, CStr};
@@ -136,6 +137,36 @@ pub unsafe fn put<T>(p: *mut T, v: T) {
     }
 }
 
+/// Replaces the bytes of an optional buffer out-parameter (NULL means "not wanted") with
+/// `data`.
+///
+/// # Safety
+/// `buf` is NULL or a buffer handle (checked by `sockit_buffer::with`).
+pub unsafe fn put_bytes(buf: *mut sockit_buffer, data: &[u8]) -> Result<()> {
+    if buf.is_null() {
+        return Ok(());
+    }
+    sockit_buffer::with(buf, |v| {
+        v.clear();
+        v.extend_from_slice(data);
+        Ok(())
+    })
+}
+
+/// As `put_bytes`, as text: NUL-terminated for `sockit_buffer_cstr`.
+///
+/// # Safety
+/// As `put_bytes`.
+pub unsafe fn put_text(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
+    if buf.is_null() {
+        return Ok(());
+    }
+    sockit_buffer::with(buf, |v| {
+        set_text(v, text);
+        Ok(())
+    })
+}
+
 /// A port given as a C integer: 0..=65535, else `SOCKIT_INVALID`.
 pub fn port_arg(port: i32, name: &str) -> Result<u16> {
     u16::try_from(port).map_err(|_| Error::invalid(format!("{name} {port} is outside 0..65535")))
@@ -179,6 +210,22 @@ mod tests {
             let mut p: *mut u32 = &mut x;
             assert!(handle_out(&mut p, "out").unwrap().is_null());
             assert!(p.is_null());
+        }
+        unsafe {
+            assert!(put_text(std::ptr::null_mut(), b"x").is_ok());
+            assert!(put_bytes(std::ptr::null_mut(), b"x").is_ok());
+            let buf = sockit_buffer::new(b"old".to_vec());
+            put_text(buf, b"text").unwrap();
+            sockit_buffer::with(buf, |v| {
+                assert_eq!(v.as_slice(), b"text");
+                assert_eq!(v.spare_capacity_mut()[0].assume_init(), 0);
+                Ok(())
+            })
+            .unwrap();
+            put_bytes(buf, b"\0b").unwrap();
+            assert_eq!(sockit_buffer::with(buf, |v| Ok(v.clone())).unwrap(), b"\0b");
+            sockit_buffer::free(buf);
+            assert!(put_text(buf, b"x").is_err());
         }
         assert_eq!(port_arg(65535, "port").unwrap(), 65535);
         assert!(port_arg(65536, "port").is_err());

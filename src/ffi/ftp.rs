@@ -6,8 +6,10 @@
 //! and `sockit_source_send_cb` as the source of `sockit_ftp_put_source`.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, handle_out, opt_str_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{
+    bytes_arg, guard, handle_out, opt_str_arg, port_arg, put, put_bytes, put_text, str_arg,
+};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::ltn12::take_source;
 use super::ltn12::{sockit_sink, sockit_source};
@@ -70,11 +72,7 @@ unsafe fn with_sink<R>(
     }
     let mut data = Vec::new();
     let r = f(&mut data);
-    sockit_buffer::with(out, |v| {
-        v.clear();
-        v.extend_from_slice(&data);
-        Ok(())
-    })?;
+    put_bytes(out, &data)?;
     r
 }
 
@@ -169,12 +167,7 @@ pub unsafe extern "C" fn sockit_ftp_open(
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         let s = Session::connect(host, port, options(0, timeout)?)?;
-        if !greeting.is_null() {
-            sockit_buffer::with(greeting, |v| {
-                set_text(v, s.greeting.text.as_bytes());
-                Ok(())
-            })?;
-        }
+        put_text(greeting, s.greeting.text.as_bytes())?;
         *o = sockit_ftp::new(s);
         Ok(())
     })
@@ -257,12 +250,7 @@ pub unsafe extern "C" fn sockit_ftp_command(
         }
         let r = sockit_ftp::with(ftp, |s| s.command(verb, arg, None))?;
         put(code, r.code as c_int);
-        if !reply.is_null() {
-            sockit_buffer::with(reply, |v| {
-                set_text(v, r.text.as_bytes());
-                Ok(())
-            })?;
-        }
+        put_text(reply, r.text.as_bytes())?;
         match expect {
             Some(p) if !r.matches(p) => Err(r.into_error()),
             _ => Ok(()),

@@ -13,9 +13,10 @@
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{
-    bytes_arg, guard, guard_value, handle_out, opt_str_arg, out_arg, put, str_arg,
+    bytes_arg, guard, guard_value, handle_out, opt_str_arg, out_arg, put, put_bytes, put_text,
+    str_arg,
 };
-use super::buffer::{set_text, sockit_buffer};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::ltn12::{sockit_sink, sockit_source, take_source};
 use super::status::sockit_status;
@@ -52,19 +53,6 @@ pub struct ResponseObj {
 #[allow(non_camel_case_types, dead_code)]
 pub struct sockit_http_response(Shell<ResponseObj>);
 impl_handle!(sockit_http_response, ResponseObj, "http response");
-
-fn text_out(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
-    if buf.is_null() {
-        return Ok(());
-    }
-    // SAFETY: buffer handles are validated by `with`.
-    unsafe {
-        sockit_buffer::with(buf, |v| {
-            set_text(v, text);
-            Ok(())
-        })
-    }
-}
 
 // ----- client --------------------------------------------------------------------------
 
@@ -218,13 +206,7 @@ pub unsafe extern "C" fn sockit_http_simple(
             sockit_http::with(client, |c| c.perform(&mut req, &mut data, &mut resp))
         };
         put(code, resp.code as c_int);
-        if !out_body.is_null() {
-            sockit_buffer::with(out_body, |v| {
-                v.clear();
-                v.extend_from_slice(&data);
-                Ok(())
-            })?;
-        }
+        put_bytes(out_body, &data)?;
         r
     })
 }
@@ -568,8 +550,8 @@ pub unsafe extern "C" fn sockit_http_response_status(
         let (l, r) = sockit_http_response::with(resp, |r| {
             Ok((r.resp.status_line.clone(), r.resp.reason.clone()))
         })?;
-        text_out(line, l.as_bytes())?;
-        text_out(reason, r.as_bytes())
+        put_text(line, l.as_bytes())?;
+        put_text(reason, r.as_bytes())
     })
 }
 
@@ -604,7 +586,7 @@ pub unsafe extern "C" fn sockit_http_response_url(
         if url.is_null() {
             return Err(Error::invalid("url is NULL"));
         }
-        text_out(url, u.as_bytes())
+        put_text(url, u.as_bytes())
     })
 }
 
@@ -619,13 +601,7 @@ pub unsafe extern "C" fn sockit_http_response_body(
         if body.is_null() {
             return Err(Error::invalid("body is NULL"));
         }
-        sockit_http_response::with(resp, |r| {
-            sockit_buffer::with(body, |v| {
-                v.clear();
-                v.extend_from_slice(&r.body);
-                Ok(())
-            })
-        })
+        sockit_http_response::with(resp, |r| put_bytes(body, &r.body))
     })
 }
 
@@ -672,8 +648,8 @@ pub unsafe extern "C" fn sockit_http_response_field_at(
                     Error::invalid(format!("field index {index} is not below {}", f.len()))
                 })
         })?;
-        text_out(name, n.as_bytes())?;
-        text_out(value, &v)
+        put_text(name, n.as_bytes())?;
+        put_text(value, &v)
     })
 }
 
@@ -694,7 +670,7 @@ pub unsafe extern "C" fn sockit_http_response_field(
         let v =
             sockit_http_response::with(resp, |r| Ok(fields_of(r, trailers != 0).get_joined(name)))?;
         put(found, v.is_some() as c_int);
-        text_out(value, v.as_deref().unwrap_or(b""))
+        put_text(value, v.as_deref().unwrap_or(b""))
     })
 }
 
@@ -715,7 +691,7 @@ pub unsafe extern "C" fn sockit_headers_canonic(
             return Err(Error::invalid("out is NULL"));
         }
         put(found, canonic_lookup(name).is_some() as c_int);
-        text_out(out, canonic(name).as_bytes())
+        put_text(out, canonic(name).as_bytes())
     })
 }
 
@@ -740,6 +716,6 @@ pub unsafe extern "C" fn sockit_headers_canonic_at(
         if out.is_null() {
             return Err(Error::invalid("out is NULL"));
         }
-        text_out(out, name.as_bytes())
+        put_text(out, name.as_bytes())
     })
 }

@@ -1,8 +1,10 @@
 //! `sockit_socket`: TCP and Unix-domain stream sockets in every state (master, client,
 //! server, closed), with LuaSocket's and Moonbridge's operations.
 
-use super::boundary::{bytes_arg, guard, handle_out, opt_str_arg, out_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{
+    bytes_arg, guard, handle_out, opt_str_arg, out_arg, port_arg, put, put_text, str_arg,
+};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
 use super::status::sockit_status;
@@ -936,12 +938,7 @@ fn put_address(
 ) -> Result<()> {
     // SAFETY: out pointers are checked by the callers' contract (NULL allowed).
     unsafe {
-        if !addr.is_null() {
-            sockit_buffer::with(addr, |v| {
-                set_text(v, a.text().as_bytes());
-                Ok(())
-            })?;
-        }
+        put_text(addr, a.text().as_bytes())?;
         put(port, a.port());
         put(family, family_out(Some(a.family())));
     }

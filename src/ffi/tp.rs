@@ -2,8 +2,8 @@
 //! under FTP and SMTP: send a command, read a (possibly multi-line) reply, check its code.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{bytes_arg, guard, opt_str_arg, port_arg, put, put_text, str_arg};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::status::sockit_status;
 use crate::error::Error;
@@ -116,12 +116,7 @@ pub unsafe extern "C" fn sockit_tp_check(
         }
         let r = sockit_tp::with(tp, |tp| tp.get_reply())?;
         put(code, r.code as c_int);
-        if !reply.is_null() {
-            sockit_buffer::with(reply, |v| {
-                set_text(v, r.text.as_bytes());
-                Ok(())
-            })?;
-        }
+        put_text(reply, r.text.as_bytes())?;
         match expect {
             Some(p) if !r.matches(p) => Err(r.into_error()),
             _ => Ok(()),
@@ -140,13 +135,7 @@ pub unsafe extern "C" fn sockit_tp_peer(
     guard(|| {
         let peer = sockit_tp::with(tp, |tp| Ok(tp.io().peer()))?;
         put(port, peer.port() as c_int);
-        if !ip.is_null() {
-            sockit_buffer::with(ip, |v| {
-                set_text(v, peer.ip().to_string().as_bytes());
-                Ok(())
-            })?;
-        }
-        Ok(())
+        put_text(ip, peer.ip().to_string().as_bytes())
     })
 }
 
