@@ -88,6 +88,20 @@ pub unsafe fn opt_str_arg<'a>(p: *const c_char, name: &str) -> Result<Option<&'a
     }
 }
 
+/// Credentials given as `user` and `password` arguments: a NULL `user` is none, a NULL
+/// `password` is empty.
+///
+/// # Safety
+/// As `str_arg`, for both.
+pub unsafe fn credentials_arg(
+    user: *const c_char,
+    password: *const c_char,
+) -> Result<Option<(String, String)>> {
+    let user = opt_str_arg(user, "user")?;
+    let password = opt_str_arg(password, "password")?.unwrap_or("");
+    Ok(user.map(|u| (u.to_string(), password.to_string())))
+}
+
 /// A byte-slice argument `(data, len)`; NULL is allowed only with `len == 0`.
 ///
 /// # Safety
@@ -198,6 +212,17 @@ mod tests {
                 "host is NULL"
             );
             assert_eq!(bytes_arg(std::ptr::null(), 0, "data").unwrap(), b"");
+            let u = b"u\0".as_ptr() as *const c_char;
+            let pw = b"p\0".as_ptr() as *const c_char;
+            assert_eq!(credentials_arg(std::ptr::null(), pw).unwrap(), None);
+            assert_eq!(
+                credentials_arg(u, std::ptr::null()).unwrap(),
+                Some(("u".to_string(), String::new()))
+            );
+            assert_eq!(
+                credentials_arg(u, pw).unwrap(),
+                Some(("u".to_string(), "p".to_string()))
+            );
             assert!(bytes_arg(std::ptr::null(), 3, "data").is_err());
             assert!(out_arg::<u32>(std::ptr::null_mut(), "out").is_err());
             assert_eq!(

@@ -15,7 +15,7 @@ use super::ltn12::take_source;
 use super::ltn12::{sockit_sink, sockit_source};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::{secs_to_duration, Timeout};
+use crate::io::timeout::Timeout;
 use crate::ltn12::source::BytesSource;
 use crate::ltn12::Sink;
 use crate::proto::ftp::{self, DataMode, Options, Session, TransferType};
@@ -46,10 +46,7 @@ fn options(flags: c_int, timeout: f64) -> Result<Options> {
             DataMode::Passive
         },
         trust_pasv_address: flags & SOCKIT_FTP_TRUST_PASV != 0,
-        timeout: Timeout {
-            block: secs_to_duration(timeout),
-            total: None,
-        },
+        timeout: Timeout::from_secs(timeout, -1.0),
     })
 }
 

@@ -13,15 +13,15 @@
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
 use super::boundary::{
-    bytes_arg, guard, guard_value, handle_out, opt_str_arg, out_arg, put, put_bytes, put_text,
-    str_arg,
+    bytes_arg, credentials_arg, guard, guard_value, handle_out, opt_str_arg, out_arg, put,
+    put_bytes, put_text, str_arg,
 };
 use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::ltn12::{sockit_sink, sockit_source, take_source};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::secs_to_duration;
+use crate::io::timeout::{secs_to_duration, Timeout};
 use crate::ltn12::{BoxSource, Source};
 use crate::proto::headers::{canonic, canonic_lookup, Headers, CANONIC};
 use crate::proto::http::client::{Body, Client, Request, Response};
@@ -428,10 +428,9 @@ pub unsafe extern "C" fn sockit_http_request_set_auth(
     password: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let user = opt_str_arg(user, "user")?;
-        let password = opt_str_arg(password, "password")?.unwrap_or("");
+        let auth = credentials_arg(user, password)?;
         sockit_http_request::with(req, |r| {
-            r.auth = user.map(|u| (u.to_string(), password.to_string()));
+            r.auth = auth;
             Ok(())
         })
     })
@@ -447,8 +446,7 @@ pub unsafe extern "C" fn sockit_http_request_set_timeout(
 ) -> sockit_status {
     guard(|| {
         sockit_http_request::with(req, |r| {
-            r.timeout.block = secs_to_duration(block);
-            r.timeout.total = secs_to_duration(total);
+            r.timeout = Timeout::from_secs(block, total);
             Ok(())
         })
     })

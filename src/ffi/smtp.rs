@@ -3,13 +3,15 @@
 //! `smtp.message`), produced as a `sockit_source`.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, handle_out, opt_str_arg, port_arg, put, str_arg};
+use super::boundary::{
+    bytes_arg, credentials_arg, guard, handle_out, opt_str_arg, port_arg, put, str_arg,
+};
 use super::handle::{impl_handle, Shell};
 use super::ltn12::take_source;
 use super::ltn12::{sockit_source, SourceObj};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::secs_to_duration;
+use crate::io::timeout::Timeout;
 use crate::ltn12::source::BytesSource;
 use crate::proto::headers::Headers;
 use crate::proto::mail::{Body, Part};
@@ -113,10 +115,9 @@ pub unsafe extern "C" fn sockit_smtp_set_auth(
     password: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let user = opt_str_arg(user, "user")?;
-        let password = opt_str_arg(password, "password")?.unwrap_or("");
+        let auth = credentials_arg(user, password)?;
         sockit_smtp::with(smtp, |o| {
-            o.auth = user.map(|u| (u.to_string(), password.to_string()));
+            o.auth = auth;
             Ok(())
         })
     })
@@ -132,8 +133,7 @@ pub unsafe extern "C" fn sockit_smtp_set_timeout(
 ) -> sockit_status {
     guard(|| {
         sockit_smtp::with(smtp, |o| {
-            o.timeout.block = secs_to_duration(block);
-            o.timeout.total = secs_to_duration(total);
+            o.timeout = Timeout::from_secs(block, total);
             Ok(())
         })
     })

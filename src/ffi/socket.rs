@@ -255,10 +255,7 @@ pub unsafe extern "C" fn sockit_tcp_connect(
             None => None,
         };
         let family = opts::ip_family_arg(family, "family")?;
-        let t = Timeout {
-            block: None,
-            total: crate::io::timeout::secs_to_duration(timeout),
-        };
+        let t = Timeout::from_secs(-1.0, timeout);
         give(out, tcp::connect(host, port, local, family, &t)?);
         Ok(())
     })

@@ -7,7 +7,7 @@ use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::status::sockit_status;
 use crate::error::Error;
-use crate::io::timeout::{secs_to_duration, Timeout};
+use crate::io::timeout::Timeout;
 use crate::proto::conn::{TcpConn, Transport};
 use crate::proto::tp::{check_pattern, Tp};
 use std::ffi::{c_char, c_int};
@@ -19,13 +19,6 @@ use std::ffi::{c_char, c_int};
 #[allow(dead_code)]
 pub struct sockit_tp(Shell<Tp<TcpConn>>);
 impl_handle!(sockit_tp, Tp<TcpConn>, "tp");
-
-fn timeout_of(block_secs: f64, total_secs: f64) -> Timeout {
-    Timeout {
-        block: secs_to_duration(block_secs),
-        total: secs_to_duration(total_secs),
-    }
-}
 
 /// Connects to `host`:`port` (every resolved address in turn) and hands the connection
 /// out in `*out` (owned by the caller). `timeout` is in seconds and bounds each wait, the
@@ -44,7 +37,7 @@ pub unsafe extern "C" fn sockit_tp_connect(
         if out.is_null() {
             return Err(Error::invalid("out is NULL"));
         }
-        let conn = TcpConn::connect(host, port, timeout_of(timeout, -1.0))?;
+        let conn = TcpConn::connect(host, port, Timeout::from_secs(timeout, -1.0))?;
         *out = sockit_tp::new(Tp::new(conn));
         Ok(())
     })
@@ -60,7 +53,7 @@ pub unsafe extern "C" fn sockit_tp_settimeout(
 ) -> sockit_status {
     guard(|| {
         sockit_tp::with(tp, |tp| {
-            tp.io().set_timeout(timeout_of(block, total));
+            tp.io().set_timeout(Timeout::from_secs(block, total));
             Ok(())
         })
     })
