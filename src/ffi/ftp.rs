@@ -14,12 +14,12 @@ use super::handle::{impl_handle, Shell};
 use super::ltn12::take_source;
 use super::ltn12::{sockit_sink, sockit_source};
 use super::status::sockit_status;
+use super::tp::checked_reply;
 use crate::error::{Error, Result};
 use crate::io::timeout::Timeout;
 use crate::ltn12::source::BytesSource;
 use crate::ltn12::Sink;
 use crate::proto::ftp::{self, DataMode, Options, Session, TransferType};
-use crate::proto::tp::check_pattern;
 use std::ffi::{c_char, c_int};
 
 /// Flag: active mode (the server connects back: EPRT, then PORT) instead of passive.
@@ -241,17 +241,9 @@ pub unsafe extern "C" fn sockit_ftp_command(
     guard(|| {
         let verb = str_arg(verb, "verb")?;
         let arg = opt_str_arg(arg, "arg")?;
-        let expect = opt_str_arg(expect, "expect")?;
-        if let Some(p) = expect {
-            check_pattern(p)?;
-        }
-        let r = sockit_ftp::with(ftp, |s| s.command(verb, arg, None))?;
-        put(code, r.code as c_int);
-        put_text(reply, r.text.as_bytes())?;
-        match expect {
-            Some(p) if !r.matches(p) => Err(r.into_error()),
-            _ => Ok(()),
-        }
+        checked_reply(expect, code, reply, || {
+            sockit_ftp::with(ftp, |s| s.command(verb, arg, None))
+        })
     })
 }
 

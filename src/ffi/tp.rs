@@ -6,10 +6,10 @@ use super::boundary::{bytes_arg, guard, opt_str_arg, port_arg, put, put_text, st
 use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::status::sockit_status;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::io::timeout::Timeout;
 use crate::proto::conn::{TcpConn, Transport};
-use crate::proto::tp::{check_pattern, Tp};
+use crate::proto::tp::{check_pattern, Reply, Tp};
 use std::ffi::{c_char, c_int};
 
 /// A command/reply connection to a line-protocol server (FTP, SMTP, POP...). Owned by the
@@ -19,6 +19,29 @@ use std::ffi::{c_char, c_int};
 #[allow(dead_code)]
 pub struct sockit_tp(Shell<Tp<TcpConn>>);
 impl_handle!(sockit_tp, Tp<TcpConn>, "tp");
+
+/// The reply half of `sockit_tp_check` and `sockit_ftp_command`: checks the `expect`
+/// pattern (NULL accepts any) before `get` reads the reply, writes the code to `*code`
+/// and the text to `reply` (both optional) whether or not it matched, and turns a reply
+/// that does not match into its error.
+pub(super) unsafe fn checked_reply(
+    expect: *const c_char,
+    code: *mut c_int,
+    reply: *mut sockit_buffer,
+    get: impl FnOnce() -> Result<Reply>,
+) -> Result<()> {
+    let expect = opt_str_arg(expect, "expect")?;
+    if let Some(p) = expect {
+        check_pattern(p)?;
+    }
+    let r = get()?;
+    put(code, r.code as c_int);
+    put_text(reply, r.text.as_bytes())?;
+    match expect {
+        Some(p) if !r.matches(p) => Err(r.into_error()),
+        _ => Ok(()),
+    }
+}
 
 /// Connects to `host`:`port` (every resolved address in turn) and hands the connection
 /// out in `*out` (owned by the caller). `timeout` is in seconds and bounds each wait, the
@@ -103,17 +126,9 @@ pub unsafe extern "C" fn sockit_tp_check(
     reply: *mut sockit_buffer,
 ) -> sockit_status {
     guard(|| {
-        let expect = opt_str_arg(expect, "expect")?;
-        if let Some(p) = expect {
-            check_pattern(p)?;
-        }
-        let r = sockit_tp::with(tp, |tp| tp.get_reply())?;
-        put(code, r.code as c_int);
-        put_text(reply, r.text.as_bytes())?;
-        match expect {
-            Some(p) if !r.matches(p) => Err(r.into_error()),
-            _ => Ok(()),
-        }
+        checked_reply(expect, code, reply, || {
+            sockit_tp::with(tp, |tp| tp.get_reply())
+        })
     })
 }
 

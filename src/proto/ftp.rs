@@ -260,11 +260,7 @@ impl Session {
         arg: Option<&str>,
         expect: Option<&str>,
     ) -> Result<Reply> {
-        self.tp.command(verb, arg)?;
-        match expect {
-            Some(e) => self.tp.check(e),
-            None => self.tp.get_reply(),
-        }
+        self.tp.command_reply(verb, arg, expect)
     }
 
     /// QUIT, then closes the control connection (errors in the goodbye are ignored).
