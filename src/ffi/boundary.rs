@@ -18,6 +18,7 @@
 use super::buffer::{set_text, sockit_buffer};
 use super::status::{set_last_error, sockit_status};
 use crate::error::{Error, ErrorKind, Result};
+use crate::io::timeout::{duration_to_secs, Timeout, TimeoutMode};
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -181,6 +182,25 @@ pub unsafe fn put_text(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
     })
 }
 
+/// A LuaSocket timeout mode argument ("b", "t", "r", ... see `TimeoutMode::parse`); NULL
+/// is the block timeout.
+///
+/// # Safety
+/// As `str_arg`.
+pub unsafe fn timeout_mode_arg(p: *const c_char) -> Result<TimeoutMode> {
+    TimeoutMode::parse(opt_str_arg(p, "mode")?.unwrap_or("b"))
+}
+
+/// Writes the block and total timeouts of `t` in seconds (-1 = no limit) through two
+/// optional out-parameters.
+///
+/// # Safety
+/// As `put`, for both.
+pub unsafe fn put_timeout(t: &Timeout, block: *mut f64, total: *mut f64) {
+    put(block, duration_to_secs(t.block));
+    put(total, duration_to_secs(t.total));
+}
+
 /// A port given as a C integer: 0..=65535, else `SOCKIT_INVALID`.
 pub fn port_arg(port: i32, name: &str) -> Result<u16> {
     u16::try_from(port).map_err(|_| Error::invalid(format!("{name} {port} is outside 0..65535")))
@@ -251,6 +271,21 @@ mod tests {
             assert_eq!(sockit_buffer::with(buf, |v| Ok(v.clone())).unwrap(), b"\0b");
             sockit_buffer::free(buf);
             assert!(put_text(buf, b"x").is_err());
+        }
+        unsafe {
+            assert_eq!(
+                timeout_mode_arg(std::ptr::null()).unwrap(),
+                TimeoutMode::Block
+            );
+            let t = b"t\0".as_ptr() as *const c_char;
+            assert_eq!(timeout_mode_arg(t).unwrap(), TimeoutMode::Total);
+            let x = b"x\0".as_ptr() as *const c_char;
+            assert!(timeout_mode_arg(x).is_err());
+            let (mut b, mut tot) = (0.0, 0.0);
+            let t = Timeout::from_secs(-1.0, 2.5);
+            put_timeout(&t, &mut b, &mut tot);
+            assert_eq!((b, tot), (-1.0, 2.5));
+            put_timeout(&t, std::ptr::null_mut(), std::ptr::null_mut());
         }
         assert_eq!(port_arg(65535, "port").unwrap(), 65535);
         assert!(port_arg(65536, "port").is_err());

@@ -2,7 +2,8 @@
 //! server, closed), with LuaSocket's and Moonbridge's operations.
 
 use super::boundary::{
-    bytes_arg, guard, handle_out, opt_str_arg, out_arg, port_arg, put, put_text, str_arg,
+    bytes_arg, guard, handle_out, opt_str_arg, out_arg, port_arg, put, put_text, put_timeout,
+    str_arg, timeout_mode_arg,
 };
 use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
@@ -12,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::io::pattern::{Pattern, ReadEnd};
 use crate::io::readbuf::LineMode;
 use crate::io::stream::{Interest, Shutdown, Wait};
-use crate::io::timeout::{duration_to_secs, Deadline, Timeout, TimeoutMode};
+use crate::io::timeout::{Deadline, Timeout};
 use crate::net::options::OptValue;
 use crate::net::socket::{AddrFamily, Address, Socket, State};
 use crate::net::{tcp, unix};
@@ -497,7 +498,7 @@ pub unsafe extern "C" fn sockit_socket_settimeout(
     mode: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let mode = TimeoutMode::parse(opt_str_arg(mode, "mode")?.unwrap_or("b"))?;
+        let mode = timeout_mode_arg(mode)?;
         sockit_socket::with(s, |sock| {
             sock.set_timeout(mode, secs);
             Ok(())
@@ -515,8 +516,7 @@ pub unsafe extern "C" fn sockit_socket_gettimeout(
 ) -> sockit_status {
     guard(|| {
         let t = sockit_socket::with(s, |sock| Ok(sock.timeout()))?;
-        put(block, duration_to_secs(t.block));
-        put(total, duration_to_secs(t.total));
+        put_timeout(&t, block, total);
         Ok(())
     })
 }
