@@ -54,6 +54,14 @@ pub struct ResponseObj {
 pub struct sockit_http_response(Shell<ResponseObj>);
 impl_handle!(sockit_http_response, ResponseObj, "http response");
 
+/// Changes the request `req` with `f`: the body of the request setters.
+unsafe fn set_request(req: *mut sockit_http_request, f: impl FnOnce(&mut Request)) -> Result<()> {
+    sockit_http_request::with(req, |r| {
+        f(r);
+        Ok(())
+    })
+}
+
 // ----- client --------------------------------------------------------------------------
 
 /// A new client with an empty connection pool, in `*out` (owned by the caller).
@@ -247,10 +255,7 @@ pub unsafe extern "C" fn sockit_http_request_set_method(
     guard(|| {
         let method = str_arg(method, "method")?;
         check_method(method)?;
-        sockit_http_request::with(req, |r| {
-            r.method = method.to_string();
-            Ok(())
-        })
+        set_request(req, |r| r.method = method.to_string())
     })
 }
 
@@ -262,10 +267,7 @@ pub unsafe extern "C" fn sockit_http_request_set_url(
 ) -> sockit_status {
     guard(|| {
         let url = str_arg(url, "url")?;
-        sockit_http_request::with(req, |r| {
-            r.url = url.to_string();
-            Ok(())
-        })
+        set_request(req, |r| r.url = url.to_string())
     })
 }
 
@@ -318,10 +320,7 @@ pub unsafe extern "C" fn sockit_http_request_set_body(
 ) -> sockit_status {
     guard(|| {
         let data = bytes_arg(data, len, "data")?;
-        sockit_http_request::with(req, |r| {
-            r.body = Body::Bytes(data.to_vec());
-            Ok(())
-        })
+        set_request(req, |r| r.body = Body::Bytes(data.to_vec()))
     })
 }
 
@@ -345,10 +344,7 @@ pub unsafe extern "C" fn sockit_http_request_set_body_source(
         } else {
             source
         };
-        sockit_http_request::with(req, |r| {
-            r.body = Body::Source(source);
-            Ok(())
-        })
+        set_request(req, |r| r.body = Body::Source(source))
     })
 }
 
@@ -372,12 +368,7 @@ impl Source for Sized_ {
 pub unsafe extern "C" fn sockit_http_request_clear_body(
     req: *mut sockit_http_request,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.body = Body::None;
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.body = Body::None))
 }
 
 /// Whether to follow redirects (`follow` non-zero; LuaSocket's `redirect`, the opposite
@@ -394,10 +385,9 @@ pub unsafe extern "C" fn sockit_http_request_set_redirect(
                 "max_redirects {max_redirects} is negative"
             )));
         }
-        sockit_http_request::with(req, |r| {
+        set_request(req, |r| {
             r.follow_redirects = follow != 0;
             r.max_redirects = max_redirects as u32;
-            Ok(())
         })
     })
 }
@@ -411,10 +401,7 @@ pub unsafe extern "C" fn sockit_http_request_set_proxy(
 ) -> sockit_status {
     guard(|| {
         let proxy = opt_str_arg(proxy, "proxy")?;
-        sockit_http_request::with(req, |r| {
-            r.proxy = proxy.map(str::to_string);
-            Ok(())
-        })
+        set_request(req, |r| r.proxy = proxy.map(str::to_string))
     })
 }
 
@@ -429,10 +416,7 @@ pub unsafe extern "C" fn sockit_http_request_set_auth(
 ) -> sockit_status {
     guard(|| {
         let auth = credentials_arg(user, password)?;
-        sockit_http_request::with(req, |r| {
-            r.auth = auth;
-            Ok(())
-        })
+        set_request(req, |r| r.auth = auth)
     })
 }
 
@@ -444,12 +428,7 @@ pub unsafe extern "C" fn sockit_http_request_set_timeout(
     block: f64,
     total: f64,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.timeout = Timeout::from_secs(block, total);
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.timeout = Timeout::from_secs(block, total)))
 }
 
 /// Whether a request with a body asks "Expect: 100-continue" first and waits (up to 1 s)
@@ -459,12 +438,7 @@ pub unsafe extern "C" fn sockit_http_request_set_expect_continue(
     req: *mut sockit_http_request,
     on: c_int,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.expect_continue = on != 0;
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.expect_continue = on != 0))
 }
 
 /// Whether the connection may be kept for reuse (default on; off sends "Connection:
@@ -474,12 +448,7 @@ pub unsafe extern "C" fn sockit_http_request_set_keep_alive(
     req: *mut sockit_http_request,
     on: c_int,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.keep_alive = on != 0;
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.keep_alive = on != 0))
 }
 
 /// Limits on a response head: at most `max_head_bytes` bytes (default 65536) and
@@ -496,10 +465,9 @@ pub unsafe extern "C" fn sockit_http_request_set_limits(
                 "limits must be at least 1 (and at most 100000 header fields)",
             ));
         }
-        sockit_http_request::with(req, |r| {
+        set_request(req, |r| {
             r.limits.max_head_bytes = max_head_bytes;
             r.limits.max_headers = max_headers;
-            Ok(())
         })
     })
 }
