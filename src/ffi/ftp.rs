@@ -6,20 +6,21 @@
 //! and `sockit_source_send_cb` as the source of `sockit_ftp_put_source`.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{
+    bytes_arg, guard, handle_out, opt_str_arg, port_arg, put, put_bytes, put_text, str_arg,
+};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::ltn12::take_source;
 use super::ltn12::{sockit_sink, sockit_source};
 use super::status::sockit_status;
+use super::tp::checked_reply;
 use crate::error::{Error, Result};
-use crate::io::timeout::{secs_to_duration, Timeout};
+use crate::io::timeout::Timeout;
 use crate::ltn12::source::BytesSource;
 use crate::ltn12::Sink;
 use crate::proto::ftp::{self, DataMode, Options, Session, TransferType};
-use crate::proto::tp::check_pattern;
 use std::ffi::{c_char, c_int};
-use std::ptr;
 
 /// Flag: active mode (the server connects back: EPRT, then PORT) instead of passive.
 pub const SOCKIT_FTP_ACTIVE: c_int = 1;
@@ -45,10 +46,7 @@ fn options(flags: c_int, timeout: f64) -> Result<Options> {
             DataMode::Passive
         },
         trust_pasv_address: flags & SOCKIT_FTP_TRUST_PASV != 0,
-        timeout: Timeout {
-            block: secs_to_duration(timeout),
-            total: None,
-        },
+        timeout: Timeout::from_secs(timeout, -1.0),
     })
 }
 
@@ -71,11 +69,7 @@ unsafe fn with_sink<R>(
     }
     let mut data = Vec::new();
     let r = f(&mut data);
-    sockit_buffer::with(out, |v| {
-        v.clear();
-        v.extend_from_slice(&data);
-        Ok(())
-    })?;
+    put_bytes(out, &data)?;
     r
 }
 
@@ -166,17 +160,11 @@ pub unsafe extern "C" fn sockit_ftp_open(
     out: *mut *mut sockit_ftp,
 ) -> sockit_status {
     guard(|| {
-        let o = out_arg(out, "out")?;
-        *o = ptr::null_mut();
+        let o = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         let s = Session::connect(host, port, options(0, timeout)?)?;
-        if !greeting.is_null() {
-            sockit_buffer::with(greeting, |v| {
-                set_text(v, s.greeting.text.as_bytes());
-                Ok(())
-            })?;
-        }
+        put_text(greeting, s.greeting.text.as_bytes())?;
         *o = sockit_ftp::new(s);
         Ok(())
     })
@@ -253,22 +241,9 @@ pub unsafe extern "C" fn sockit_ftp_command(
     guard(|| {
         let verb = str_arg(verb, "verb")?;
         let arg = opt_str_arg(arg, "arg")?;
-        let expect = opt_str_arg(expect, "expect")?;
-        if let Some(p) = expect {
-            check_pattern(p)?;
-        }
-        let r = sockit_ftp::with(ftp, |s| s.command(verb, arg, None))?;
-        put(code, r.code as c_int);
-        if !reply.is_null() {
-            sockit_buffer::with(reply, |v| {
-                set_text(v, r.text.as_bytes());
-                Ok(())
-            })?;
-        }
-        match expect {
-            Some(p) if !r.matches(p) => Err(r.into_error()),
-            _ => Ok(()),
-        }
+        checked_reply(expect, code, reply, || {
+            sockit_ftp::with(ftp, |s| s.command(verb, arg, None))
+        })
     })
 }
 

@@ -12,19 +12,21 @@
 //!   `sockit_sink_receive_cb` as sink and `sockit_source_send_cb` as body source.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, guard_value, opt_str_arg, out_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{
+    bytes_arg, credentials_arg, guard, guard_value, handle_out, opt_str_arg, out_arg, put,
+    put_bytes, put_text, str_arg,
+};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::ltn12::{sockit_sink, sockit_source, take_source};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::secs_to_duration;
+use crate::io::timeout::{secs_to_duration, Timeout};
 use crate::ltn12::{BoxSource, Source};
 use crate::proto::headers::{canonic, canonic_lookup, Headers, CANONIC};
 use crate::proto::http::client::{Body, Client, Request, Response};
 use crate::proto::http::head::check_method;
 use std::ffi::{c_char, c_int};
-use std::ptr;
 
 /// An HTTP client: keeps idle keep-alive connections per origin (at most 8, each for at
 /// most 60 s) and reuses them. Owned by the caller; `sockit_http_free` closes them.
@@ -52,23 +54,12 @@ pub struct ResponseObj {
 pub struct sockit_http_response(Shell<ResponseObj>);
 impl_handle!(sockit_http_response, ResponseObj, "http response");
 
-unsafe fn out_ptr<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T> {
-    let o = out_arg(out, "out")?;
-    *o = ptr::null_mut();
-    Ok(o)
-}
-
-fn text_out(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
-    if buf.is_null() {
-        return Ok(());
-    }
-    // SAFETY: buffer handles are validated by `with`.
-    unsafe {
-        sockit_buffer::with(buf, |v| {
-            set_text(v, text);
-            Ok(())
-        })
-    }
+/// Changes the request `req` with `f`: the body of the request setters.
+unsafe fn set_request(req: *mut sockit_http_request, f: impl FnOnce(&mut Request)) -> Result<()> {
+    sockit_http_request::with(req, |r| {
+        f(r);
+        Ok(())
+    })
 }
 
 // ----- client --------------------------------------------------------------------------
@@ -78,7 +69,7 @@ fn text_out(buf: *mut sockit_buffer, text: &[u8]) -> Result<()> {
 #[no_mangle]
 pub unsafe extern "C" fn sockit_http_new(out: *mut *mut sockit_http) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         *out = sockit_http::new(Client::new());
         Ok(())
     })
@@ -223,13 +214,7 @@ pub unsafe extern "C" fn sockit_http_simple(
             sockit_http::with(client, |c| c.perform(&mut req, &mut data, &mut resp))
         };
         put(code, resp.code as c_int);
-        if !out_body.is_null() {
-            sockit_buffer::with(out_body, |v| {
-                v.clear();
-                v.extend_from_slice(&data);
-                Ok(())
-            })?;
-        }
+        put_bytes(out_body, &data)?;
         r
     })
 }
@@ -247,7 +232,7 @@ pub unsafe extern "C" fn sockit_http_request_new(
     out: *mut *mut sockit_http_request,
 ) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         let method = str_arg(method, "method")?;
         let url = str_arg(url, "url")?;
         *out = sockit_http_request::new(Request::new(method, url)?);
@@ -270,10 +255,7 @@ pub unsafe extern "C" fn sockit_http_request_set_method(
     guard(|| {
         let method = str_arg(method, "method")?;
         check_method(method)?;
-        sockit_http_request::with(req, |r| {
-            r.method = method.to_string();
-            Ok(())
-        })
+        set_request(req, |r| r.method = method.to_string())
     })
 }
 
@@ -285,10 +267,7 @@ pub unsafe extern "C" fn sockit_http_request_set_url(
 ) -> sockit_status {
     guard(|| {
         let url = str_arg(url, "url")?;
-        sockit_http_request::with(req, |r| {
-            r.url = url.to_string();
-            Ok(())
-        })
+        set_request(req, |r| r.url = url.to_string())
     })
 }
 
@@ -341,10 +320,7 @@ pub unsafe extern "C" fn sockit_http_request_set_body(
 ) -> sockit_status {
     guard(|| {
         let data = bytes_arg(data, len, "data")?;
-        sockit_http_request::with(req, |r| {
-            r.body = Body::Bytes(data.to_vec());
-            Ok(())
-        })
+        set_request(req, |r| r.body = Body::Bytes(data.to_vec()))
     })
 }
 
@@ -368,10 +344,7 @@ pub unsafe extern "C" fn sockit_http_request_set_body_source(
         } else {
             source
         };
-        sockit_http_request::with(req, |r| {
-            r.body = Body::Source(source);
-            Ok(())
-        })
+        set_request(req, |r| r.body = Body::Source(source))
     })
 }
 
@@ -395,12 +368,7 @@ impl Source for Sized_ {
 pub unsafe extern "C" fn sockit_http_request_clear_body(
     req: *mut sockit_http_request,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.body = Body::None;
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.body = Body::None))
 }
 
 /// Whether to follow redirects (`follow` non-zero; LuaSocket's `redirect`, the opposite
@@ -417,10 +385,9 @@ pub unsafe extern "C" fn sockit_http_request_set_redirect(
                 "max_redirects {max_redirects} is negative"
             )));
         }
-        sockit_http_request::with(req, |r| {
+        set_request(req, |r| {
             r.follow_redirects = follow != 0;
             r.max_redirects = max_redirects as u32;
-            Ok(())
         })
     })
 }
@@ -434,10 +401,7 @@ pub unsafe extern "C" fn sockit_http_request_set_proxy(
 ) -> sockit_status {
     guard(|| {
         let proxy = opt_str_arg(proxy, "proxy")?;
-        sockit_http_request::with(req, |r| {
-            r.proxy = proxy.map(str::to_string);
-            Ok(())
-        })
+        set_request(req, |r| r.proxy = proxy.map(str::to_string))
     })
 }
 
@@ -451,12 +415,8 @@ pub unsafe extern "C" fn sockit_http_request_set_auth(
     password: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let user = opt_str_arg(user, "user")?;
-        let password = opt_str_arg(password, "password")?.unwrap_or("");
-        sockit_http_request::with(req, |r| {
-            r.auth = user.map(|u| (u.to_string(), password.to_string()));
-            Ok(())
-        })
+        let auth = credentials_arg(user, password)?;
+        set_request(req, |r| r.auth = auth)
     })
 }
 
@@ -468,13 +428,7 @@ pub unsafe extern "C" fn sockit_http_request_set_timeout(
     block: f64,
     total: f64,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.timeout.block = secs_to_duration(block);
-            r.timeout.total = secs_to_duration(total);
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.timeout = Timeout::from_secs(block, total)))
 }
 
 /// Whether a request with a body asks "Expect: 100-continue" first and waits (up to 1 s)
@@ -484,12 +438,7 @@ pub unsafe extern "C" fn sockit_http_request_set_expect_continue(
     req: *mut sockit_http_request,
     on: c_int,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.expect_continue = on != 0;
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.expect_continue = on != 0))
 }
 
 /// Whether the connection may be kept for reuse (default on; off sends "Connection:
@@ -499,12 +448,7 @@ pub unsafe extern "C" fn sockit_http_request_set_keep_alive(
     req: *mut sockit_http_request,
     on: c_int,
 ) -> sockit_status {
-    guard(|| {
-        sockit_http_request::with(req, |r| {
-            r.keep_alive = on != 0;
-            Ok(())
-        })
-    })
+    guard(|| set_request(req, |r| r.keep_alive = on != 0))
 }
 
 /// Limits on a response head: at most `max_head_bytes` bytes (default 65536) and
@@ -521,10 +465,9 @@ pub unsafe extern "C" fn sockit_http_request_set_limits(
                 "limits must be at least 1 (and at most 100000 header fields)",
             ));
         }
-        sockit_http_request::with(req, |r| {
+        set_request(req, |r| {
             r.limits.max_head_bytes = max_head_bytes;
             r.limits.max_headers = max_headers;
-            Ok(())
         })
     })
 }
@@ -537,7 +480,7 @@ pub unsafe extern "C" fn sockit_http_response_new(
     out: *mut *mut sockit_http_response,
 ) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         *out = sockit_http_response::new(ResponseObj {
             resp: Response::default(),
             body: Vec::new(),
@@ -573,8 +516,8 @@ pub unsafe extern "C" fn sockit_http_response_status(
         let (l, r) = sockit_http_response::with(resp, |r| {
             Ok((r.resp.status_line.clone(), r.resp.reason.clone()))
         })?;
-        text_out(line, l.as_bytes())?;
-        text_out(reason, r.as_bytes())
+        put_text(line, l.as_bytes())?;
+        put_text(reason, r.as_bytes())
     })
 }
 
@@ -609,7 +552,7 @@ pub unsafe extern "C" fn sockit_http_response_url(
         if url.is_null() {
             return Err(Error::invalid("url is NULL"));
         }
-        text_out(url, u.as_bytes())
+        put_text(url, u.as_bytes())
     })
 }
 
@@ -624,13 +567,7 @@ pub unsafe extern "C" fn sockit_http_response_body(
         if body.is_null() {
             return Err(Error::invalid("body is NULL"));
         }
-        sockit_http_response::with(resp, |r| {
-            sockit_buffer::with(body, |v| {
-                v.clear();
-                v.extend_from_slice(&r.body);
-                Ok(())
-            })
-        })
+        sockit_http_response::with(resp, |r| put_bytes(body, &r.body))
     })
 }
 
@@ -677,8 +614,8 @@ pub unsafe extern "C" fn sockit_http_response_field_at(
                     Error::invalid(format!("field index {index} is not below {}", f.len()))
                 })
         })?;
-        text_out(name, n.as_bytes())?;
-        text_out(value, &v)
+        put_text(name, n.as_bytes())?;
+        put_text(value, &v)
     })
 }
 
@@ -699,7 +636,7 @@ pub unsafe extern "C" fn sockit_http_response_field(
         let v =
             sockit_http_response::with(resp, |r| Ok(fields_of(r, trailers != 0).get_joined(name)))?;
         put(found, v.is_some() as c_int);
-        text_out(value, v.as_deref().unwrap_or(b""))
+        put_text(value, v.as_deref().unwrap_or(b""))
     })
 }
 
@@ -720,7 +657,7 @@ pub unsafe extern "C" fn sockit_headers_canonic(
             return Err(Error::invalid("out is NULL"));
         }
         put(found, canonic_lookup(name).is_some() as c_int);
-        text_out(out, canonic(name).as_bytes())
+        put_text(out, canonic(name).as_bytes())
     })
 }
 
@@ -745,6 +682,6 @@ pub unsafe extern "C" fn sockit_headers_canonic_at(
         if out.is_null() {
             return Err(Error::invalid("out is NULL"));
         }
-        text_out(out, name.as_bytes())
+        put_text(out, name.as_bytes())
     })
 }

@@ -12,9 +12,9 @@
 
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, out_arg};
+use super::boundary::{bytes_arg, guard, handle_out, out_arg};
 use super::buffer::sockit_buffer;
-use super::ltn12::{new_filter, out_handle, sockit_filter};
+use super::ltn12::{new_filter, sockit_filter};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
 use crate::mime::{self, eol::CRLF, qp::TEXT_MARKER};
@@ -44,17 +44,36 @@ unsafe fn store(buf: *mut sockit_buffer, v: Option<Vec<u8>>) -> Result<()> {
 }
 
 /// Stores an (A, B) pair of results.
-unsafe fn store_pair(
-    a: *mut sockit_buffer,
-    b: *mut sockit_buffer,
-    r: (Option<Vec<u8>>, Option<Vec<u8>>),
-) -> Result<()> {
+unsafe fn store_pair(a: *mut sockit_buffer, b: *mut sockit_buffer, r: Pair) -> Result<()> {
     if a == b {
         return Err(Error::invalid("a and b must be different buffers"));
     }
     sockit_buffer::with(b, |_| Ok(()))?;
     store(a, r.0)?;
     store(b, r.1)
+}
+
+/// A result of `mime.core`: A (or nil) and B (or nil).
+type Pair = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A (C, D) -> (A, B) call of `mime.core`.
+type PairFn = fn(Option<&[u8]>, Option<&[u8]>) -> Pair;
+
+/// The body of the (C, D) -> (A, B) calls: reads the C and D arguments, runs `f`, stores
+/// its results.
+unsafe fn pair_call(
+    c: *const u8,
+    c_len: usize,
+    d: *const u8,
+    d_len: usize,
+    a: *mut sockit_buffer,
+    b: *mut sockit_buffer,
+    f: PairFn,
+) -> sockit_status {
+    guard(|| {
+        let r = f(opt_bytes(c, c_len, "c")?, opt_bytes(d, d_len, "d")?);
+        store_pair(a, b, r)
+    })
 }
 
 /// `mime.b64(C, D)`: A is the base64 encoding of the largest prefix of C..D that needs
@@ -69,10 +88,7 @@ pub unsafe extern "C" fn sockit_mime_b64(
     a: *mut sockit_buffer,
     b: *mut sockit_buffer,
 ) -> sockit_status {
-    guard(|| {
-        let r = mime::b64(opt_bytes(c, c_len, "c")?, opt_bytes(d, d_len, "d")?);
-        store_pair(a, b, r)
-    })
+    pair_call(c, c_len, d, d_len, a, b, mime::b64)
 }
 
 /// `mime.unb64(C, D)`: A is the decoding of the complete 4-character groups of C..D
@@ -87,10 +103,7 @@ pub unsafe extern "C" fn sockit_mime_unb64(
     a: *mut sockit_buffer,
     b: *mut sockit_buffer,
 ) -> sockit_status {
-    guard(|| {
-        let r = mime::unb64(opt_bytes(c, c_len, "c")?, opt_bytes(d, d_len, "d")?);
-        store_pair(a, b, r)
-    })
+    pair_call(c, c_len, d, d_len, a, b, mime::unb64)
 }
 
 /// `mime.qp(C, D, marker)`: quoted-printable encoding of C..D as far as it can be decided,
@@ -126,10 +139,7 @@ pub unsafe extern "C" fn sockit_mime_unqp(
     a: *mut sockit_buffer,
     b: *mut sockit_buffer,
 ) -> sockit_status {
-    guard(|| {
-        let r = mime::unqp(opt_bytes(c, c_len, "c")?, opt_bytes(d, d_len, "d")?);
-        store_pair(a, b, r)
-    })
+    pair_call(c, c_len, d, d_len, a, b, mime::unqp)
 }
 
 /// Stores an (A, number) pair of results.
@@ -221,7 +231,7 @@ pub unsafe extern "C" fn sockit_filter_base64_encode(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::Base64Encoder::new());
+        *handle_out(out, "out")? = new_filter(mime::Base64Encoder::new());
         Ok(())
     })
 }
@@ -233,7 +243,7 @@ pub unsafe extern "C" fn sockit_filter_base64_decode(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::Base64Decoder::new());
+        *handle_out(out, "out")? = new_filter(mime::Base64Decoder::new());
         Ok(())
     })
 }
@@ -253,7 +263,7 @@ pub unsafe extern "C" fn sockit_filter_qp_encode(
         } else {
             mime::QpEncoder::text()
         };
-        *out_handle(out)? = new_filter(f);
+        *handle_out(out, "out")? = new_filter(f);
         Ok(())
     })
 }
@@ -263,7 +273,7 @@ pub unsafe extern "C" fn sockit_filter_qp_encode(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_qp_decode(out: *mut *mut sockit_filter) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::QpDecoder::new());
+        *handle_out(out, "out")? = new_filter(mime::QpDecoder::new());
         Ok(())
     })
 }
@@ -276,7 +286,7 @@ pub unsafe extern "C" fn sockit_filter_wrap(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::TextWrap::new(length));
+        *handle_out(out, "out")? = new_filter(mime::TextWrap::new(length));
         Ok(())
     })
 }
@@ -289,7 +299,7 @@ pub unsafe extern "C" fn sockit_filter_qp_wrap(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        *out_handle(out)? = new_filter(mime::QpWrap::new(length));
+        *handle_out(out, "out")? = new_filter(mime::QpWrap::new(length));
         Ok(())
     })
 }
@@ -303,7 +313,7 @@ pub unsafe extern "C" fn sockit_filter_normalize(
     out: *mut *mut sockit_filter,
 ) -> sockit_status {
     guard(|| {
-        let out = out_handle(out)?;
+        let out = handle_out(out, "out")?;
         let marker = opt_bytes(marker, marker_len, "marker")?.unwrap_or(CRLF);
         *out = new_filter(mime::Normalize::new(marker));
         Ok(())
@@ -324,7 +334,7 @@ pub unsafe extern "C" fn sockit_filter_dot_stuff(
         } else {
             mime::DotStuff::new()
         };
-        *out_handle(out)? = new_filter(f);
+        *handle_out(out, "out")? = new_filter(f);
         Ok(())
     })
 }

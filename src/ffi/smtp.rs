@@ -3,19 +3,20 @@
 //! `smtp.message`), produced as a `sockit_source`.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
+use super::boundary::{
+    bytes_arg, credentials_arg, guard, handle_out, opt_str_arg, port_arg, put, str_arg,
+};
 use super::handle::{impl_handle, Shell};
 use super::ltn12::take_source;
 use super::ltn12::{sockit_source, SourceObj};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::secs_to_duration;
+use crate::io::timeout::Timeout;
 use crate::ltn12::source::BytesSource;
 use crate::proto::headers::Headers;
 use crate::proto::mail::{Body, Part};
 use crate::proto::smtp::{self, Options, SMTP_PORT};
 use std::ffi::{c_char, c_int, CStr};
-use std::ptr;
 
 /// Where and how to send mail: server, EHLO name, credentials, timeouts. Owned by the
 /// caller; each send makes its own connection.
@@ -29,12 +30,6 @@ impl_handle!(sockit_smtp, Options, "smtp");
 #[allow(non_camel_case_types, dead_code)]
 pub struct sockit_mail_part(Shell<Part>);
 impl_handle!(sockit_mail_part, Part, "mail part");
-
-unsafe fn out_ptr<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T> {
-    let o = out_arg(out, "out")?;
-    *o = ptr::null_mut();
-    Ok(o)
-}
 
 /// `n` strings at `list` (NULL allowed when `n` is 0).
 unsafe fn str_list(list: *const *const c_char, n: usize, what: &str) -> Result<Vec<String>> {
@@ -77,7 +72,7 @@ pub unsafe extern "C" fn sockit_smtp_new(
     out: *mut *mut sockit_smtp,
 ) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = match port_arg(port, "port")? {
             0 => SMTP_PORT,
@@ -120,10 +115,9 @@ pub unsafe extern "C" fn sockit_smtp_set_auth(
     password: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let user = opt_str_arg(user, "user")?;
-        let password = opt_str_arg(password, "password")?.unwrap_or("");
+        let auth = credentials_arg(user, password)?;
         sockit_smtp::with(smtp, |o| {
-            o.auth = user.map(|u| (u.to_string(), password.to_string()));
+            o.auth = auth;
             Ok(())
         })
     })
@@ -139,8 +133,7 @@ pub unsafe extern "C" fn sockit_smtp_set_timeout(
 ) -> sockit_status {
     guard(|| {
         sockit_smtp::with(smtp, |o| {
-            o.timeout.block = secs_to_duration(block);
-            o.timeout.total = secs_to_duration(total);
+            o.timeout = Timeout::from_secs(block, total);
             Ok(())
         })
     })
@@ -266,7 +259,7 @@ pub unsafe extern "C" fn sockit_smtp_mail_cgilua(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mail_part_new(out: *mut *mut sockit_mail_part) -> sockit_status {
     guard(|| {
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         *out = sockit_mail_part::new(Part::new());
         Ok(())
     })
@@ -338,7 +331,7 @@ pub unsafe extern "C" fn sockit_mail_part_text(
 ) -> sockit_status {
     guard(|| {
         let s = take_source(src, "source")?;
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         let charset = opt_str_arg(charset, "charset")?.unwrap_or("utf-8");
         *out = sockit_mail_part::new(Part::text(s, charset)?);
         Ok(())
@@ -357,7 +350,7 @@ pub unsafe extern "C" fn sockit_mail_part_attachment(
 ) -> sockit_status {
     guard(|| {
         let s = take_source(src, "source")?;
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         let ct = str_arg(content_type, "content_type")?;
         let filename = opt_str_arg(filename, "filename")?;
         *out = sockit_mail_part::new(Part::attachment(s, ct, filename)?);
@@ -441,7 +434,7 @@ pub unsafe extern "C" fn sockit_mail_message(
 ) -> sockit_status {
     guard(|| {
         let p = take_part(part, "part")?;
-        let out = out_ptr(out)?;
+        let out = handle_out(out, "out")?;
         let src = p.into_message_source()?;
         *out = sockit_source::new(SourceObj::Plain(Box::new(src)));
         Ok(())

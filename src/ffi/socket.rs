@@ -1,8 +1,11 @@
 //! `sockit_socket`: TCP and Unix-domain stream sockets in every state (master, client,
 //! server, closed), with LuaSocket's and Moonbridge's operations.
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{
+    bytes_arg, guard, handle_out, opt_str_arg, out_arg, port_arg, put, put_text, put_timeout,
+    str_arg, timeout_mode_arg,
+};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
 use super::status::sockit_status;
@@ -10,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::io::pattern::{Pattern, ReadEnd};
 use crate::io::readbuf::LineMode;
 use crate::io::stream::{Interest, Shutdown, Wait};
-use crate::io::timeout::{duration_to_secs, Deadline, Timeout, TimeoutMode};
+use crate::io::timeout::{Deadline, Timeout};
 use crate::net::options::OptValue;
 use crate::net::socket::{AddrFamily, Address, Socket, State};
 use crate::net::{tcp, unix};
@@ -204,8 +207,7 @@ pub unsafe extern "C" fn sockit_tcp_new(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let s = Socket::tcp(opts::ip_family_arg(family, "family")?)?;
         give(out, s);
         Ok(())
@@ -218,8 +220,7 @@ pub unsafe extern "C" fn sockit_tcp_new(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_unix_new(out: *mut *mut sockit_socket) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         give(out, Socket::unix()?);
         Ok(())
     })
@@ -247,8 +248,7 @@ pub unsafe extern "C" fn sockit_tcp_connect(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         let local = match opt_str_arg(local_host, "local_host")? {
@@ -256,10 +256,7 @@ pub unsafe extern "C" fn sockit_tcp_connect(
             None => None,
         };
         let family = opts::ip_family_arg(family, "family")?;
-        let t = Timeout {
-            block: None,
-            total: crate::io::timeout::secs_to_duration(timeout),
-        };
+        let t = Timeout::from_secs(-1.0, timeout);
         give(out, tcp::connect(host, port, local, family, &t)?);
         Ok(())
     })
@@ -277,8 +274,7 @@ pub unsafe extern "C" fn sockit_tcp_connect_nb(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         give(out, tcp::connect_nb(host, port)?);
@@ -300,8 +296,7 @@ pub unsafe extern "C" fn sockit_tcp_bind(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         give(out, tcp::bind(host, port, backlog)?);
@@ -321,8 +316,7 @@ pub unsafe extern "C" fn sockit_tcp_listen(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let host = str_arg(host, "host")?;
         let port = port_arg(port, "port")?;
         give(out, tcp::listen(host, port, backlog)?);
@@ -340,8 +334,7 @@ pub unsafe extern "C" fn sockit_unix_connect(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let path = path_arg(path, "path")?;
         give(out, unix::connect(path, &Deadline::forever())?);
         Ok(())
@@ -357,8 +350,7 @@ pub unsafe extern "C" fn sockit_unix_connect_nb(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let path = path_arg(path, "path")?;
         give(out, unix::connect_nb(path)?);
         Ok(())
@@ -377,8 +369,7 @@ pub unsafe extern "C" fn sockit_unix_listen(
     out: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let path = path_arg(path, "path")?;
         give(out, unix::listen(path, backlog)?);
         Ok(())
@@ -473,8 +464,7 @@ pub unsafe extern "C" fn sockit_socket_accept(
     client: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let client = out_arg(client, "client")?;
-        *client = std::ptr::null_mut();
+        let client = handle_out(client, "client")?;
         let c = sockit_socket::with(s, |sock| sock.accept())?;
         give(client, c);
         Ok(())
@@ -489,8 +479,7 @@ pub unsafe extern "C" fn sockit_socket_accept_nb(
     client: *mut *mut sockit_socket,
 ) -> sockit_status {
     guard(|| {
-        let client = out_arg(client, "client")?;
-        *client = std::ptr::null_mut();
+        let client = handle_out(client, "client")?;
         let c = sockit_socket::with(s, |sock| sock.accept_nb())?;
         give(client, c);
         Ok(())
@@ -509,7 +498,7 @@ pub unsafe extern "C" fn sockit_socket_settimeout(
     mode: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let mode = TimeoutMode::parse(opt_str_arg(mode, "mode")?.unwrap_or("b"))?;
+        let mode = timeout_mode_arg(mode)?;
         sockit_socket::with(s, |sock| {
             sock.set_timeout(mode, secs);
             Ok(())
@@ -527,8 +516,7 @@ pub unsafe extern "C" fn sockit_socket_gettimeout(
 ) -> sockit_status {
     guard(|| {
         let t = sockit_socket::with(s, |sock| Ok(sock.timeout()))?;
-        put(block, duration_to_secs(t.block));
-        put(total, duration_to_secs(t.total));
+        put_timeout(&t, block, total);
         Ok(())
     })
 }
@@ -947,12 +935,7 @@ fn put_address(
 ) -> Result<()> {
     // SAFETY: out pointers are checked by the callers' contract (NULL allowed).
     unsafe {
-        if !addr.is_null() {
-            sockit_buffer::with(addr, |v| {
-                set_text(v, a.text().as_bytes());
-                Ok(())
-            })?;
-        }
+        put_text(addr, a.text().as_bytes())?;
         put(port, a.port());
         put(family, family_out(Some(a.family())));
     }

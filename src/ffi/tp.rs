@@ -2,14 +2,14 @@
 //! under FTP and SMTP: send a command, read a (possibly multi-line) reply, check its code.
 #![allow(clippy::missing_safety_doc)] // each exported function documents its contract in its doc comment
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, port_arg, put, str_arg};
-use super::buffer::{set_text, sockit_buffer};
+use super::boundary::{bytes_arg, guard, opt_str_arg, port_arg, put, put_text, str_arg};
+use super::buffer::sockit_buffer;
 use super::handle::{impl_handle, Shell};
 use super::status::sockit_status;
-use crate::error::Error;
-use crate::io::timeout::{secs_to_duration, Timeout};
+use crate::error::{Error, Result};
+use crate::io::timeout::Timeout;
 use crate::proto::conn::{TcpConn, Transport};
-use crate::proto::tp::{check_pattern, Tp};
+use crate::proto::tp::{check_pattern, Reply, Tp};
 use std::ffi::{c_char, c_int};
 
 /// A command/reply connection to a line-protocol server (FTP, SMTP, POP...). Owned by the
@@ -20,10 +20,26 @@ use std::ffi::{c_char, c_int};
 pub struct sockit_tp(Shell<Tp<TcpConn>>);
 impl_handle!(sockit_tp, Tp<TcpConn>, "tp");
 
-fn timeout_of(block_secs: f64, total_secs: f64) -> Timeout {
-    Timeout {
-        block: secs_to_duration(block_secs),
-        total: secs_to_duration(total_secs),
+/// The reply half of `sockit_tp_check` and `sockit_ftp_command`: checks the `expect`
+/// pattern (NULL accepts any) before `get` reads the reply, writes the code to `*code`
+/// and the text to `reply` (both optional) whether or not it matched, and turns a reply
+/// that does not match into its error.
+pub(super) unsafe fn checked_reply(
+    expect: *const c_char,
+    code: *mut c_int,
+    reply: *mut sockit_buffer,
+    get: impl FnOnce() -> Result<Reply>,
+) -> Result<()> {
+    let expect = opt_str_arg(expect, "expect")?;
+    if let Some(p) = expect {
+        check_pattern(p)?;
+    }
+    let r = get()?;
+    put(code, r.code as c_int);
+    put_text(reply, r.text.as_bytes())?;
+    match expect {
+        Some(p) if !r.matches(p) => Err(r.into_error()),
+        _ => Ok(()),
     }
 }
 
@@ -44,7 +60,7 @@ pub unsafe extern "C" fn sockit_tp_connect(
         if out.is_null() {
             return Err(Error::invalid("out is NULL"));
         }
-        let conn = TcpConn::connect(host, port, timeout_of(timeout, -1.0))?;
+        let conn = TcpConn::connect(host, port, Timeout::from_secs(timeout, -1.0))?;
         *out = sockit_tp::new(Tp::new(conn));
         Ok(())
     })
@@ -60,7 +76,7 @@ pub unsafe extern "C" fn sockit_tp_settimeout(
 ) -> sockit_status {
     guard(|| {
         sockit_tp::with(tp, |tp| {
-            tp.io().set_timeout(timeout_of(block, total));
+            tp.io().set_timeout(Timeout::from_secs(block, total));
             Ok(())
         })
     })
@@ -110,22 +126,9 @@ pub unsafe extern "C" fn sockit_tp_check(
     reply: *mut sockit_buffer,
 ) -> sockit_status {
     guard(|| {
-        let expect = opt_str_arg(expect, "expect")?;
-        if let Some(p) = expect {
-            check_pattern(p)?;
-        }
-        let r = sockit_tp::with(tp, |tp| tp.get_reply())?;
-        put(code, r.code as c_int);
-        if !reply.is_null() {
-            sockit_buffer::with(reply, |v| {
-                set_text(v, r.text.as_bytes());
-                Ok(())
-            })?;
-        }
-        match expect {
-            Some(p) if !r.matches(p) => Err(r.into_error()),
-            _ => Ok(()),
-        }
+        checked_reply(expect, code, reply, || {
+            sockit_tp::with(tp, |tp| tp.get_reply())
+        })
     })
 }
 
@@ -140,13 +143,7 @@ pub unsafe extern "C" fn sockit_tp_peer(
     guard(|| {
         let peer = sockit_tp::with(tp, |tp| Ok(tp.io().peer()))?;
         put(port, peer.port() as c_int);
-        if !ip.is_null() {
-            sockit_buffer::with(ip, |v| {
-                set_text(v, peer.ip().to_string().as_bytes());
-                Ok(())
-            })?;
-        }
-        Ok(())
+        put_text(ip, peer.ip().to_string().as_bytes())
     })
 }
 

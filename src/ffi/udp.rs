@@ -1,12 +1,13 @@
 //! `sockit_udp`: UDP sockets (see `crate::net::udp`).
 
-use super::boundary::{bytes_arg, guard, opt_str_arg, out_arg, port_arg, put, str_arg};
+use super::boundary::{
+    bytes_arg, guard, handle_out, out_arg, port_arg, put, put_timeout, str_arg, timeout_mode_arg,
+};
 use super::buffer::{sockit_buffer, terminate, with_buffer};
 use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
-use crate::io::timeout::{duration_to_secs, TimeoutMode};
 use crate::net::udp::Udp;
 use std::ffi::c_char;
 use std::io::Write;
@@ -52,8 +53,7 @@ unsafe fn put_addr(
 #[no_mangle]
 pub unsafe extern "C" fn sockit_udp_new(family: i32, out: *mut *mut sockit_udp) -> sockit_status {
     guard(|| {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
+        let out = handle_out(out, "out")?;
         let family = opts::ip_family_arg(family, "family")?;
         *out = sockit_udp::new(Udp::new(family)?);
         Ok(())
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn sockit_udp_settimeout(
     mode: *const c_char,
 ) -> sockit_status {
     guard(|| {
-        let mode = TimeoutMode::parse(opt_str_arg(mode, "mode")?.unwrap_or("b"))?;
+        let mode = timeout_mode_arg(mode)?;
         sockit_udp::with(u, |u| {
             u.settimeout(secs, mode);
             Ok(())
@@ -259,8 +259,7 @@ pub unsafe extern "C" fn sockit_udp_gettimeout(
 ) -> sockit_status {
     guard(|| {
         let t = sockit_udp::with(u, |u| Ok(u.timeout()))?;
-        put(block, duration_to_secs(t.block));
-        put(total, duration_to_secs(t.total));
+        put_timeout(&t, block, total);
         Ok(())
     })
 }

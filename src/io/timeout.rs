@@ -52,6 +52,14 @@ pub fn duration_to_secs(d: Option<Duration>) -> f64 {
 }
 
 impl Timeout {
+    /// Both timeouts from seconds (negative or NaN = forever).
+    pub fn from_secs(block: f64, total: f64) -> Timeout {
+        Timeout {
+            block: secs_to_duration(block),
+            total: secs_to_duration(total),
+        }
+    }
+
     /// Sets one of the timeouts from seconds (negative = forever).
     pub fn set(&mut self, mode: TimeoutMode, secs: f64) {
         let d = secs_to_duration(secs);
@@ -109,11 +117,7 @@ impl Deadline {
 
     /// A deadline `secs` seconds from now (negative = forever).
     pub fn after_secs(secs: f64) -> Deadline {
-        Timeout {
-            block: None,
-            total: secs_to_duration(secs),
-        }
-        .start()
+        Timeout::from_secs(-1.0, secs).start()
     }
 
     /// How long the next wait may last: `None` is forever. The smaller of the block
@@ -170,6 +174,12 @@ mod tests {
         assert_eq!(t.start().next_wait_ms(), 0);
         t.set(TimeoutMode::Block, f64::NAN);
         assert_eq!(t.block, None);
+        let t = Timeout::from_secs(1.5, -1.0);
+        assert_eq!(t.block, Some(Duration::from_millis(1500)));
+        assert_eq!(t.total, None);
+        let t = Timeout::from_secs(f64::NAN, 0.0);
+        assert_eq!(t.block, None);
+        assert_eq!(t.total, Some(Duration::ZERO));
     }
 
     #[test]

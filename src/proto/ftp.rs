@@ -18,6 +18,7 @@
 
 use super::conn::{check_wire_text, TcpConn};
 use super::tp::{Reply, Tp};
+use super::{server_url, ServerUrl};
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::{Timeout, TimeoutMode};
 use crate::ltn12::source::ChainSource;
@@ -26,7 +27,7 @@ use crate::mime::eol::Normalize;
 use crate::net::socket::{Address, Socket};
 use crate::net::tcp;
 use crate::proto::conn::Transport;
-use crate::url::{unescape, Url};
+use crate::url::unescape;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -260,11 +261,7 @@ impl Session {
         arg: Option<&str>,
         expect: Option<&str>,
     ) -> Result<Reply> {
-        self.tp.command(verb, arg)?;
-        match expect {
-            Some(e) => self.tp.check(e),
-            None => self.tp.get_reply(),
-        }
+        self.tp.command_reply(verb, arg, expect)
     }
 
     /// QUIT, then closes the control connection (errors in the goodbye are ignored).
@@ -509,30 +506,12 @@ impl FtpUrl {
     /// Parses `ftp://[user[:password]@]host[:port]/path[;type=a|i]` ("ftp://" optional,
     /// as in 1.3b). Other schemes are `Unsupported`.
     pub fn parse(url: &str) -> Result<FtpUrl> {
-        let url = if url.contains("://") {
-            url.to_string()
-        } else {
-            format!("ftp://{url}")
-        };
-        let u = Url::parse(&url)?;
-        let scheme = u.scheme.as_deref().unwrap_or("");
-        if !scheme.eq_ignore_ascii_case("ftp") {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("unsupported scheme '{scheme}' in {url}"),
-            ));
-        }
-        let host = match u.host.as_deref() {
-            Some(h) if !h.is_empty() => h.to_string(),
-            _ => return Err(Error::invalid(format!("url {url} has no host"))),
-        };
-        let port = match u.port.as_deref() {
-            None | Some("") => FTP_PORT,
-            Some(_) => u
-                .port_number()
-                .filter(|&p| p != 0)
-                .ok_or_else(|| Error::invalid(format!("url {url} has port 0")))?,
-        };
+        let ServerUrl {
+            parts: u,
+            host,
+            port,
+            ..
+        } = server_url(url, "ftp", FTP_PORT)?;
         let type_ = match u.params.as_deref() {
             None => None,
             Some(p) => match p.strip_prefix("type=") {

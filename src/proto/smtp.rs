@@ -215,11 +215,7 @@ impl Session {
         arg: Option<&str>,
         expect: Option<&str>,
     ) -> Result<Reply> {
-        self.tp.command(verb, arg)?;
-        match expect {
-            Some(e) => self.tp.check(e),
-            None => self.tp.get_reply(),
-        }
+        self.tp.command_reply(verb, arg, expect)
     }
 }
 

@@ -240,8 +240,22 @@ impl<T: Transport> Tp<T> {
 
     /// Sends a command and checks its reply.
     pub fn exchange(&mut self, verb: &str, arg: Option<&str>, expect: &str) -> Result<Reply> {
+        self.command_reply(verb, arg, Some(expect))
+    }
+
+    /// Sends a command and reads its reply, checked against `expect` when given (`None`
+    /// accepts any reply): the generic command of FTP and SMTP sessions.
+    pub fn command_reply(
+        &mut self,
+        verb: &str,
+        arg: Option<&str>,
+        expect: Option<&str>,
+    ) -> Result<Reply> {
         self.command(verb, arg)?;
-        self.check(expect)
+        match expect {
+            Some(e) => self.check(e),
+            None => self.get_reply(),
+        }
     }
 }
 
@@ -360,6 +374,12 @@ mod tests {
             t.io().output,
             b"MAIL FROM:<a@b>\r\nNOOP\r\nUSER anonymous\r\nAGZvbwBiYXI=\r\n"
         );
+
+        let mut t = tp(&[b"550 no\r\n", b"550 no\r\n"]);
+        assert_eq!(t.command_reply("DELE", Some("x"), None).unwrap().code, 550);
+        let e = t.command_reply("DELE", Some("x"), Some("2..")).unwrap_err();
+        assert_eq!((e.kind, e.msg.as_str()), (ErrorKind::Protocol, "550 no"));
+        assert_eq!(t.io().output, b"DELE x\r\nDELE x\r\n");
     }
 
     #[test]

@@ -460,18 +460,21 @@ impl Client {
             None
         };
         let replayable = is_idempotent(method) && !matches!(body, Body::Source(_));
-        if let Some(mut conn) = pooled {
-            conn.set_timeout(clock.remaining()?);
-            match send_and_read_head(
-                &mut conn,
+        let mut send = |conn: &mut TcpConn, reused: bool| {
+            send_and_read_head(
+                conn,
                 method,
                 request_target,
                 headers,
                 body,
                 framing,
                 &req.limits,
-                true,
-            ) {
+                reused,
+            )
+        };
+        if let Some(mut conn) = pooled {
+            conn.set_timeout(clock.remaining()?);
+            match send(&mut conn, true) {
                 Ok((head, sent)) => return Ok((conn, head, true, sent)),
                 Err(f) => {
                     conn.close();
@@ -484,16 +487,7 @@ impl Client {
         let timeout = clock.remaining()?;
         let mut conn = TcpConn::connect(&route.host, route.port, timeout)?;
         conn.set_timeout(clock.remaining()?);
-        match send_and_read_head(
-            &mut conn,
-            method,
-            request_target,
-            headers,
-            body,
-            framing,
-            &req.limits,
-            false,
-        ) {
+        match send(&mut conn, false) {
             Ok((head, sent)) => Ok((conn, head, false, sent)),
             Err(f) => {
                 conn.close();

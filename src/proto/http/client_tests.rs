@@ -57,6 +57,27 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Reads from `s` (which has a read timeout) into `got` until `done(got)`; the peer
+/// closing first fails the test.
+fn read_until(s: &mut TcpStream, got: &mut Vec<u8>, done: impl Fn(&[u8]) -> bool) {
+    let mut buf = [0u8; 4096];
+    while !done(got) {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Accepts one connection on `l` (5 s read timeout) and reads at least one request head
+/// from it: the stream and the bytes read.
+fn accept_head(l: &TcpListener) -> (TcpStream, Vec<u8>) {
+    let (mut s, _) = l.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    read_until(&mut s, &mut got, |g| find(g, b"\r\n\r\n").is_some());
+    (s, got)
+}
+
 impl Scripted {
     fn start(reply: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync + 'static) -> Scripted {
         let reply: Arc<Reply> = Arc::new(Box::new(reply));
@@ -453,22 +474,12 @@ fn expect_100_continue() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let h = thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = vec![0u8; 4096];
-        let mut got = Vec::new();
-        while find(&got, b"\r\n\r\n").is_none() {
-            let n = s.read(&mut buf).unwrap();
-            got.extend_from_slice(&buf[..n]);
-        }
+        let (mut s, mut got) = accept_head(&l);
         assert!(String::from_utf8_lossy(&got).contains("Expect: 100-continue\r\n"));
         let head_len = find(&got, b"\r\n\r\n").unwrap() + 4;
         assert_eq!(got.len(), head_len, "no body before 100 Continue");
         s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
-        while got.len() < head_len + 4 {
-            let n = s.read(&mut buf).unwrap();
-            got.extend_from_slice(&buf[..n]);
-        }
+        read_until(&mut s, &mut got, |g| g.len() >= head_len + 4);
         s.write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
             .unwrap();
         String::from_utf8_lossy(&got[head_len..]).into_owned()
@@ -487,14 +498,7 @@ fn expect_100_continue() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let h = thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = vec![0u8; 4096];
-        let mut got = Vec::new();
-        while find(&got, b"\r\n\r\n").is_none() {
-            let n = s.read(&mut buf).unwrap();
-            got.extend_from_slice(&buf[..n]);
-        }
+        let (mut s, _) = accept_head(&l);
         s.write_all(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
             .unwrap();
         thread::sleep(Duration::from_millis(300));

@@ -3,8 +3,9 @@
 //! clear refusal of schemes sockit does not speak.
 
 use super::head::check_target;
-use crate::error::{Error, ErrorKind, Result};
-use crate::url::{unescape, Url};
+use crate::error::Result;
+use crate::proto::{server_url, ServerUrl};
+use crate::url::unescape;
 
 /// The default HTTP port.
 pub const HTTP_PORT: u16 = 80;
@@ -33,30 +34,12 @@ impl Target {
     /// 1.3b's `[http://]host[:port][/path]`). `https` and every other scheme are
     /// `Unsupported` ("unsupported scheme 'https'"); a URL without host is `Invalid`.
     pub fn parse(url: &str) -> Result<Target> {
-        let url = if url.contains("://") {
-            url.to_string()
-        } else {
-            format!("http://{url}")
-        };
-        let u = Url::parse(&url)?;
-        let scheme = u.scheme.as_deref().unwrap_or("");
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("unsupported scheme '{scheme}' in {url}"),
-            ));
-        }
-        let host = match u.host.as_deref() {
-            Some(h) if !h.is_empty() => h.to_string(),
-            _ => return Err(Error::invalid(format!("url {url} has no host"))),
-        };
-        let port = match u.port.as_deref() {
-            None | Some("") => HTTP_PORT,
-            Some(_) => u
-                .port_number()
-                .filter(|&p| p != 0)
-                .ok_or_else(|| Error::invalid(format!("url {url} has port 0")))?,
-        };
+        let ServerUrl {
+            url,
+            parts: u,
+            host,
+            port,
+        } = server_url(url, "http", HTTP_PORT)?;
         let mut path = u.path.clone().unwrap_or_default();
         if !path.starts_with('/') {
             path.insert(0, '/');
@@ -109,6 +92,7 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn parses_http_urls() {
