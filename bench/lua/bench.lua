@@ -5,8 +5,7 @@
 --                         as "*a", or as 8 KiB blocks; a second process sends
 --   select                1,000 sockets (500 connected pairs), 20,000 select calls with
 --                         one socket readable
---   pipeline              ltn12.pump.all of size_mib MiB through mime base64 encode
---   pipeline_table        the same into an ltn12 table sink
+-- (The ltn12/mime pipeline and http.request cases are in proto.lua, run by run-proto.sh.)
 local socket = require("socket")
 local case = arg[1]
 local mib = tonumber(arg[2] or "100")
@@ -71,15 +70,6 @@ elseif case == "select" then
         local r = socket.select(set, nil, 1)
         assert(#r == 1)
     end
-    dt = socket.gettime() - t0
-elseif case == "pipeline" or case == "pipeline_table" then
-    local ltn12 = require("ltn12")
-    local mime = require("mime")
-    local data = string.rep("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n", mib * 16384)
-    local t = {}
-    local snk = case == "pipeline" and ltn12.sink.null() or ltn12.sink.table(t)
-    local t0 = socket.gettime()
-    assert(ltn12.pump.all(ltn12.source.chain(ltn12.source.string(data), mime.encode("base64")), snk))
     dt = socket.gettime() - t0
 else
     error("unknown case " .. tostring(case))
