@@ -3,9 +3,11 @@
  * callback. Loopback only; every loop is bounded. */
 #include "check.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* A listening socket on host, port 0; its port goes to *port. */
 static sockit_socket *server_on(const char *host, uint16_t *port) {
@@ -691,6 +693,95 @@ static void test_master_sockets(void) {
     sockit_socket_free(m);
 }
 
+/* setfd: a client moves onto another connection's descriptor; the descriptor it held
+ * before stays open (the caller closes it); -1 detaches; bad arguments. */
+static void test_setfd(void) {
+    sockit_socket *s1, *c1, *a1, *s2, *c2, *a2;
+    sockit_buffer *b = sockit_buffer_new();
+    sockit_state state;
+    bool dirty = true;
+    int fd1 = -1, fd2 = -1, fd = 0;
+    make_pair(&s1, &c1, &a1);
+    make_pair(&s2, &c2, &a2);
+    CHECK_OK(sockit_socket_settimeout(c1, 2.0, "b"));
+
+    /* Leave input buffered on c1's old descriptor: setfd drops it. */
+    CHECK(send_str(a1, "first\nleft over"));
+    CHECK_OK(sockit_socket_receive(c1, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_BUF_STR(b, "first");
+    CHECK_OK(sockit_socket_dirty(c1, &dirty));
+    CHECK(dirty);
+
+    /* Detach c2: it reads as closed, its descriptor stays open. */
+    CHECK_OK(sockit_socket_getfd(c1, &fd1));
+    CHECK_OK(sockit_socket_getfd(c2, &fd2));
+    CHECK(fd1 >= 0 && fd2 >= 0 && fd1 != fd2);
+    CHECK_OK(sockit_socket_setfd(c2, -1));
+    CHECK_OK(sockit_socket_getfd(c2, &fd));
+    CHECK(fd == -1);
+    CHECK_OK(sockit_socket_state(c2, &state));
+    CHECK(state == SOCKIT_STATE_CLOSED);
+    CHECK_STATUS(sockit_socket_receive(c2, SOCKIT_PATTERN_LINE, 0, NULL, 0, b), SOCKIT_CLOSED);
+    CHECK(fcntl(fd2, F_GETFD) != -1);
+    CHECK_OK(sockit_socket_setfd(c2, -1)); /* again: nothing to release */
+
+    /* c1 takes c2's old descriptor: data sent to a2 arrives through c1. */
+    CHECK_OK(sockit_socket_setfd(c1, fd2));
+    CHECK_OK(sockit_socket_getfd(c1, &fd));
+    CHECK(fd == fd2);
+    CHECK_OK(sockit_socket_state(c1, &state));
+    CHECK(state == SOCKIT_STATE_CLIENT);
+    CHECK_OK(sockit_socket_dirty(c1, &dirty));
+    CHECK(!dirty);
+    CHECK(send_str(a2, "moved\n"));
+    CHECK_OK(sockit_socket_receive(c1, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_BUF_STR(b, "moved");
+    CHECK(send_str(c1, "back\n"));
+    CHECK_OK(sockit_socket_receive(a2, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_BUF_STR(b, "back");
+    /* The old descriptor was not closed: the caller owns it now and reads from a1 (the
+     * input buffered on it before setfd was dropped). */
+    CHECK(fcntl(fd1, F_GETFD) != -1);
+    CHECK(send_str(a1, "later"));
+    {
+        char raw[32];
+        struct pollfd p = {.fd = fd1, .events = POLLIN};
+        CHECK(poll(&p, 1, 5000) == 1);
+        ssize_t n = read(fd1, raw, sizeof raw);
+        CHECK(n == 5 && memcmp(raw, "later", 5) == 0);
+    }
+    CHECK(close(fd1) == 0);
+
+    /* Bad arguments leave everything alone. */
+    CHECK_STATUS(sockit_socket_setfd(c1, -2), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "-2") != NULL);
+    CHECK_STATUS(sockit_socket_setfd(NULL, -1), SOCKIT_INVALID);
+    CHECK_OK(sockit_socket_getfd(c1, &fd));
+    CHECK(fd == fd2);
+
+    /* A detached client takes a descriptor again; a closed socket refuses one. */
+    CHECK_OK(sockit_socket_setfd(c1, -1));
+    CHECK_OK(sockit_socket_setfd(c2, fd2));
+    CHECK_OK(sockit_socket_state(c2, &state));
+    CHECK(state == SOCKIT_STATE_CLIENT);
+    CHECK(send_str(c2, "home\n"));
+    CHECK_OK(sockit_socket_receive(a2, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_BUF_STR(b, "home");
+    CHECK_OK(sockit_socket_close(c1));
+    CHECK_STATUS(sockit_socket_setfd(c1, fd2), SOCKIT_CLOSED);
+    CHECK_OK(sockit_socket_setfd(c1, -1));
+    CHECK(fcntl(fd2, F_GETFD) != -1); /* still c2's */
+
+    /* Freed handle: SOCKIT_INVALID, the descriptor is not taken. */
+    sockit_socket_free(c1);
+    CHECK_STATUS(sockit_socket_setfd(c1, fd2), SOCKIT_INVALID);
+    CHECK(fcntl(fd2, F_GETFD) != -1);
+
+    free3(s1, a1, s2);
+    free3(c2, a2, NULL);
+    sockit_buffer_free(b);
+}
+
 int main(void) {
     test_null_and_freed_handles();
     test_constructors_and_bad_arguments();
@@ -703,5 +794,6 @@ int main(void) {
     test_moonbridge_calls();
     test_shutdown_options_stats_state();
     test_master_sockets();
+    test_setfd();
     return check_done();
 }

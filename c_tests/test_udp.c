@@ -1,6 +1,9 @@
 /* C tests for sockit_udp: loopback only (127.0.0.1 and ::1). */
 #include "check.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 static int has_ipv6(void) {
     sockit_udp *u = NULL;
     int ok = sockit_udp_new(SOCKIT_FAMILY_INET6, &u) == SOCKIT_OK &&
@@ -310,6 +313,60 @@ static void refused(void) {
     sockit_buffer_free(buf);
 }
 
+/* setfd: a socket takes another's descriptor (datagrams to that port arrive through
+ * it); the descriptor it held stays open for the caller; -1 detaches; bad arguments. */
+static void setfd(void) {
+    sockit_buffer *buf = sockit_buffer_new();
+    uint16_t pa = 0, pb = 0;
+    int fda = -1, fdb = -1, fd = 0;
+    size_t sent = 0;
+    sockit_udp *a = bound(SOCKIT_FAMILY_INET, "127.0.0.1", &pa);
+    sockit_udp *b = bound(SOCKIT_FAMILY_INET, "127.0.0.1", &pb);
+    sockit_udp *c = bound(SOCKIT_FAMILY_INET, "127.0.0.1", NULL);
+    CHECK_OK(sockit_udp_getfd(a, &fda));
+    CHECK_OK(sockit_udp_getfd(b, &fdb));
+
+    /* Detach b: closed for I/O, getfd -1, the descriptor stays open. */
+    CHECK_OK(sockit_udp_setfd(b, -1));
+    CHECK_OK(sockit_udp_getfd(b, &fd));
+    CHECK(fd == -1);
+    CHECK_STATUS(sockit_udp_receive(b, 100, buf), SOCKIT_CLOSED);
+    CHECK(fcntl(fdb, F_GETFD) != -1);
+
+    /* a takes b's descriptor: a datagram to b's port arrives through a. */
+    CHECK_OK(sockit_udp_setfd(a, fdb));
+    CHECK_OK(sockit_udp_getfd(a, &fd));
+    CHECK(fd == fdb);
+    CHECK_OK(sockit_udp_sendto(c, (const uint8_t *)"to b", 4, "127.0.0.1", pb, &sent));
+    CHECK_OK(sockit_udp_receive(a, 100, buf));
+    CHECK_BUF(buf, "to b", 4);
+    /* a's old descriptor is the caller's now: open, bound to pa, closed here. */
+    CHECK(fcntl(fda, F_GETFD) != -1);
+    CHECK(close(fda) == 0);
+
+    /* Bad arguments. */
+    CHECK_STATUS(sockit_udp_setfd(a, -2), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "-2") != NULL);
+    CHECK_STATUS(sockit_udp_setfd(NULL, -1), SOCKIT_INVALID);
+    CHECK_OK(sockit_udp_getfd(a, &fd));
+    CHECK(fd == fdb);
+
+    /* A closed socket refuses a descriptor (not taken); a freed handle too. */
+    CHECK_OK(sockit_udp_close(b));
+    CHECK_STATUS(sockit_udp_setfd(b, fdb), SOCKIT_CLOSED);
+    CHECK_OK(sockit_udp_setfd(b, -1));
+    sockit_udp_free(b);
+    CHECK_STATUS(sockit_udp_setfd(b, fdb), SOCKIT_INVALID);
+    CHECK(fcntl(fdb, F_GETFD) != -1); /* still a's */
+    CHECK_OK(sockit_udp_sendto(c, (const uint8_t *)"again", 5, "127.0.0.1", pb, &sent));
+    CHECK_OK(sockit_udp_receive(a, 100, buf));
+    CHECK_BUF(buf, "again", 5);
+
+    sockit_udp_free(a);
+    sockit_udp_free(c);
+    sockit_buffer_free(buf);
+}
+
 int main(void) {
     exchange(SOCKIT_FAMILY_INET, "127.0.0.1", SOCKIT_FAMILY_INET);
     exchange(SOCKIT_FAMILY_ANY, "127.0.0.1", SOCKIT_FAMILY_INET);
@@ -323,5 +380,6 @@ int main(void) {
     options();
     bad_arguments();
     refused();
+    setfd();
     return check_done();
 }

@@ -2261,6 +2261,22 @@ sockit_status sockit_socket_setstats(sockit_socket *s, double received, double s
 sockit_status sockit_socket_getfd(sockit_socket *s, int *fd);
 
 /**
+ * LuaSocket's `setfd`: the socket now uses descriptor `fd`, which it takes over (it is
+ * made non-blocking and closed by `sockit_socket_close`/`sockit_socket_free` later). The
+ * descriptor it held before is released WITHOUT being closed (as LuaSocket's `setfd`
+ * does): the caller keeps it and closes it. `fd` -1 detaches: the socket no longer has a
+ * descriptor and reads as closed (`sockit_socket_getfd` gives -1, I/O
+ * `SOCKIT_CLOSED`), nothing is closed, and a later `setfd` gives it one again. Buffered
+ * input and output of the old descriptor are dropped. The state stays: a client stays a
+ * client (on the new descriptor, with its timeouts and statistics), a server a server, a
+ * master a master. `fd` below -1, or a NULL or freed handle: `SOCKIT_INVALID`; a closed
+ * socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an `fd` that cannot be made
+ * non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken (the caller still owns it)
+ * and the socket is unchanged. Never blocks.
+ */
+sockit_status sockit_socket_setfd(sockit_socket *s, int fd);
+
+/**
  * LuaSocket's `dirty`: `*dirty` is true when received data is buffered in the socket,
  * so a read returns without asking the kernel (select treats the socket as readable).
  */
@@ -2501,6 +2517,20 @@ sockit_status sockit_udp_getoption_int(sockit_udp *u, const char *name, int64_t 
  * socket has none yet. The descriptor stays owned by the handle. Never blocks.
  */
 sockit_status sockit_udp_getfd(sockit_udp *u, int32_t *fd);
+
+/**
+ * LuaSocket's `setfd`: the socket now uses descriptor `fd`, which it takes over (it is
+ * made non-blocking and closed by `sockit_udp_close`/`sockit_udp_free` later). The
+ * descriptor it held before is released WITHOUT being closed (as LuaSocket's `setfd`
+ * does): the caller keeps it and closes it. `fd` -1 detaches: the socket no longer has a
+ * descriptor and reads as closed (`sockit_udp_getfd` gives -1, I/O `SOCKIT_CLOSED`),
+ * nothing is closed, and a later `setfd` gives it one again. The connected/unconnected
+ * state, timeouts and options stay. `fd` below -1, or a NULL or freed handle:
+ * `SOCKIT_INVALID`; a closed socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an
+ * `fd` that cannot be made non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken
+ * (the caller still owns it) and the socket is unchanged. Never blocks.
+ */
+sockit_status sockit_udp_setfd(sockit_udp *u, int32_t fd);
 
 /**
  * Whether the socket has a peer (`setpeername`): `*connected` is true for LuaSocket's

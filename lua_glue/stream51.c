@@ -343,11 +343,21 @@ static int m_getfd(lua_State *L)
     return 1;
 }
 
+/* LuaSocket's setfd: the object takes over descriptor fd (closing it later) and lets
+ * go of its old one without closing it; returns nothing. Any negative number detaches
+ * (LuaSocket stores it as is; every negative is "no descriptor"); fractions truncate as
+ * LuaSocket's cast does. A closed object or an fd that is no descriptor raises an error
+ * (the fd is then not taken). */
 static int m_setfd(lua_State *L)
 {
-    check_stream(L, 1, NEED_ANY);
-    luaL_checknumber(L, 2);
-    return luaL_error(L, "setfd: sockit sockets own their descriptor (not supported)");
+    stream_obj *o = check_stream(L, 1, NEED_ANY);
+    lua_Number n = luaL_checknumber(L, 2);
+    int fd;
+    luaL_argcheck(L, n < 2147483648.0, 2, "descriptor out of range");
+    fd = n < 0 ? -1 : (int)n;
+    if (sockit_socket_setfd(o->base.s, fd) != SOCKIT_OK)
+        return luaL_error(L, "%s", sockit_last_error());
+    return 0;
 }
 
 static int m_dirty(lua_State *L)

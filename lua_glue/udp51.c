@@ -208,11 +208,21 @@ static int m_getfd(lua_State *L)
     return 1;
 }
 
+/* LuaSocket's setfd: the object takes over descriptor fd (closing it later) and lets
+ * go of its old one without closing it; returns nothing. Any negative number detaches
+ * (LuaSocket stores it as is; every negative is "no descriptor"); fractions truncate as
+ * LuaSocket's cast does. A closed object or an fd that is no descriptor raises an error
+ * (the fd is then not taken). */
 static int m_setfd(lua_State *L)
 {
-    check_udp(L, 1);
-    luaL_checknumber(L, 2);
-    return luaL_error(L, "setfd: sockit sockets own their descriptor (not supported)");
+    sk_obj *o = check_udp(L, 1);
+    lua_Number n = luaL_checknumber(L, 2);
+    int fd;
+    luaL_argcheck(L, n < 2147483648.0, 2, "descriptor out of range");
+    fd = n < 0 ? -1 : (int)n;
+    if (sockit_udp_setfd(o->u, fd) != SOCKIT_OK)
+        return luaL_error(L, "%s", sockit_last_error());
+    return 0;
 }
 
 static int m_dirty(lua_State *L)

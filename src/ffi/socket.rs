@@ -15,10 +15,11 @@ use crate::io::readbuf::LineMode;
 use crate::io::stream::{Interest, Shutdown, Wait};
 use crate::io::timeout::{Deadline, Timeout};
 use crate::net::options::OptValue;
-use crate::net::socket::{AddrFamily, Address, Socket, State};
+use crate::net::socket::{AddrFamily, Address, SetFdResult, Socket, State};
 use crate::net::{tcp, unix};
 use std::ffi::{c_char, c_int, c_long, c_void, CStr, OsStr};
 use std::net::IpAddr;
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -1147,6 +1148,57 @@ pub unsafe extern "C" fn sockit_socket_getfd(
         let fd = out_arg(fd, "fd")?;
         *fd = sockit_socket::with(s, |sock| Ok(sock.fd().unwrap_or(-1)))?;
         Ok(())
+    })
+}
+
+/// Checks the descriptor argument of a setfd: -1 (none) or a descriptor.
+pub(crate) fn check_fd_arg(fd: c_int) -> Result<()> {
+    if fd < -1 {
+        return Err(Error::invalid(format!(
+            "fd {fd} is neither a descriptor nor -1"
+        )));
+    }
+    Ok(())
+}
+
+/// Lends `fd` (checked by [`check_fd_arg`]) to a core `set_fd` as owned, then releases
+/// WITHOUT closing whatever comes back: the object's previous descriptor, or `fd` itself
+/// when it was refused. The caller keeps those.
+///
+/// # Safety
+/// `fd` must be -1 or a descriptor the caller hands over.
+pub(crate) unsafe fn set_fd_with(
+    fd: c_int,
+    set: impl FnOnce(Option<OwnedFd>) -> SetFdResult,
+) -> Result<()> {
+    let given = (fd >= 0).then(|| OwnedFd::from_raw_fd(fd));
+    let (result, back) = match set(given) {
+        Ok(old) => (Ok(()), old),
+        Err((e, given)) => (Err(e), given),
+    };
+    if let Some(fd) = back {
+        let _ = fd.into_raw_fd();
+    }
+    result
+}
+
+/// LuaSocket's `setfd`: the socket now uses descriptor `fd`, which it takes over (it is
+/// made non-blocking and closed by `sockit_socket_close`/`sockit_socket_free` later). The
+/// descriptor it held before is released WITHOUT being closed (as LuaSocket's `setfd`
+/// does): the caller keeps it and closes it. `fd` -1 detaches: the socket no longer has a
+/// descriptor and reads as closed (`sockit_socket_getfd` gives -1, I/O
+/// `SOCKIT_CLOSED`), nothing is closed, and a later `setfd` gives it one again. Buffered
+/// input and output of the old descriptor are dropped. The state stays: a client stays a
+/// client (on the new descriptor, with its timeouts and statistics), a server a server, a
+/// master a master. `fd` below -1, or a NULL or freed handle: `SOCKIT_INVALID`; a closed
+/// socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an `fd` that cannot be made
+/// non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken (the caller still owns it)
+/// and the socket is unchanged. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_socket_setfd(s: *mut sockit_socket, fd: c_int) -> sockit_status {
+    guard(|| {
+        check_fd_arg(fd)?;
+        sockit_socket::with(s, |sock| set_fd_with(fd, |f| sock.set_fd(f)))
     })
 }
 

@@ -6,6 +6,7 @@ use super::boundary::{
 use super::buffer::{sockit_buffer, terminate, with_buffer};
 use super::handle::{impl_handle, Shell};
 use super::options::{self as opts, sockit_family};
+use super::socket::{check_fd_arg, set_fd_with};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
 use crate::net::udp::Udp;
@@ -312,6 +313,24 @@ pub unsafe extern "C" fn sockit_udp_getfd(u: *mut sockit_udp, fd: *mut i32) -> s
         *out = -1;
         *out = sockit_udp::with(u, |u| Ok(u.fd().unwrap_or(-1)))?;
         Ok(())
+    })
+}
+
+/// LuaSocket's `setfd`: the socket now uses descriptor `fd`, which it takes over (it is
+/// made non-blocking and closed by `sockit_udp_close`/`sockit_udp_free` later). The
+/// descriptor it held before is released WITHOUT being closed (as LuaSocket's `setfd`
+/// does): the caller keeps it and closes it. `fd` -1 detaches: the socket no longer has a
+/// descriptor and reads as closed (`sockit_udp_getfd` gives -1, I/O `SOCKIT_CLOSED`),
+/// nothing is closed, and a later `setfd` gives it one again. The connected/unconnected
+/// state, timeouts and options stay. `fd` below -1, or a NULL or freed handle:
+/// `SOCKIT_INVALID`; a closed socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an
+/// `fd` that cannot be made non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken
+/// (the caller still owns it) and the socket is unchanged. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_udp_setfd(u: *mut sockit_udp, fd: i32) -> sockit_status {
+    guard(|| {
+        check_fd_arg(fd)?;
+        sockit_udp::with(u, |u| set_fd_with(fd, |f| u.set_fd(f)))
     })
 }
 

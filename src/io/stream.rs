@@ -248,6 +248,12 @@ impl Stream {
         Stream::build(sock, kind, true)
     }
 
+    /// Takes a connected socket that the caller has already made non-blocking (so that
+    /// nothing can fail once the descriptor is taken over).
+    pub(crate) fn from_nonblocking(sock: Socket, kind: StreamKind) -> Stream {
+        Stream::build(sock, kind, false)
+    }
+
     fn build(sock: Socket, kind: StreamKind, connecting: bool) -> Stream {
         Stream {
             sock: Some(sock),
@@ -755,6 +761,15 @@ impl Stream {
         }
         self.release();
         Ok(())
+    }
+
+    /// Gives up the descriptor WITHOUT closing it (LuaSocket's `setfd`): the socket is
+    /// returned to the caller, and the stream then reads as closed. Buffered input and
+    /// output are dropped.
+    pub fn detach(&mut self) -> Option<Socket> {
+        let sock = self.sock.take();
+        self.release();
+        sock
     }
 
     fn release(&mut self) {

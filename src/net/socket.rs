@@ -6,6 +6,9 @@
 //! - *server*: listening; `accept` hands out clients;
 //! - *closed*: after `close`; only `close` (again) succeeds.
 //!
+//! `set_fd` (LuaSocket's `setfd`) swaps the descriptor under any state; detaching it
+//! (`None`) leaves the object reading as closed until it gets a new one.
+//!
 //! Every descriptor is non-blocking and close-on-exec; blocking calls wait in poll(2)
 //! within the socket's timeouts (block and total, LuaSocket style).
 
@@ -21,7 +24,7 @@ use crate::sys::poll::{wait_fd, POLLIN};
 use socket2::{Domain, SockAddr};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -137,7 +140,29 @@ enum Inner {
     Master(Option<socket2::Socket>),
     Client(Stream),
     Server(socket2::Socket),
+    /// No descriptor after `set_fd(None)`: reads as closed, but `set_fd` with a
+    /// descriptor brings back the state kept here.
+    Detached(State),
     Closed,
+}
+
+/// The result of `set_fd`: the descriptor the object held before (now the caller's, not
+/// closed), or on failure the error together with the descriptor that was given (still
+/// the caller's, not closed).
+pub type SetFdResult = std::result::Result<Option<OwnedFd>, (Error, Option<OwnedFd>)>;
+
+/// The address family of a socket's local address, if it has a known one.
+fn family_of(sock: &socket2::Socket) -> Option<AddrFamily> {
+    let domain = sock.local_addr().ok()?.domain();
+    if domain == Domain::IPV4 {
+        Some(AddrFamily::Inet)
+    } else if domain == Domain::IPV6 {
+        Some(AddrFamily::Inet6)
+    } else if domain == Domain::UNIX {
+        Some(AddrFamily::Unix)
+    } else {
+        None
+    }
 }
 
 /// A TCP or Unix stream socket in any state.
@@ -243,7 +268,7 @@ impl Socket {
             Inner::Master(_) => State::Master,
             Inner::Client(_) => State::Client,
             Inner::Server(_) => State::Server,
-            Inner::Closed => State::Closed,
+            Inner::Detached(_) | Inner::Closed => State::Closed,
         }
     }
 
@@ -288,7 +313,7 @@ impl Socket {
             Inner::Master(s) => s.as_ref().map(|s| s.as_raw_fd()),
             Inner::Client(s) => s.fd(),
             Inner::Server(s) => Some(s.as_raw_fd()),
-            Inner::Closed => None,
+            Inner::Detached(_) | Inner::Closed => None,
         }
     }
 
@@ -298,7 +323,7 @@ impl Socket {
             Inner::Master(s) => s.as_ref(),
             Inner::Client(s) => s.socket(),
             Inner::Server(s) => Some(s),
-            Inner::Closed => None,
+            Inner::Detached(_) | Inner::Closed => None,
         }
     }
 
@@ -675,6 +700,71 @@ impl Socket {
         get_opt(sock, opt)
     }
 
+    // ----- swapping the descriptor ---------------------------------------------------
+
+    /// LuaSocket's `setfd`: the object now uses `fd` and owns it (it is made non-blocking
+    /// and closed by `close` or drop later). The descriptor held before is handed back
+    /// WITHOUT being closed, together with its buffered input and output being dropped.
+    /// `None` detaches: the object has no descriptor and reads as closed until a later
+    /// `set_fd` gives it one. The state stays: a client stays a client (a new stream on
+    /// `fd` with the same timeouts and statistics), a server a server, a master a master.
+    /// A closed object takes no descriptor (`Closed`; `None` does nothing); `fd` is then
+    /// handed back, as when it cannot be made non-blocking.
+    pub fn set_fd(&mut self, fd: Option<OwnedFd>) -> SetFdResult {
+        let state = match &self.inner {
+            Inner::Closed => {
+                return match fd {
+                    None => Ok(None),
+                    Some(fd) => Err((
+                        Error::new(ErrorKind::Closed, "setfd: socket is closed"),
+                        Some(fd),
+                    )),
+                }
+            }
+            Inner::Detached(state) => *state,
+            _ => self.state(),
+        };
+        let new = match fd {
+            None => None,
+            Some(fd) => {
+                let sock = socket2::Socket::from(fd);
+                if let Err(e) = sock.set_nonblocking(true) {
+                    return Err((Error::io("setfd", &e), Some(sock.into())));
+                }
+                Some(sock)
+            }
+        };
+        let old = self.take_socket(state);
+        if let Some(sock) = new {
+            if self.family.is_none() {
+                self.family = family_of(&sock);
+            }
+            match state {
+                State::Master => self.inner = Inner::Master(Some(sock)),
+                State::Server => self.inner = Inner::Server(sock),
+                State::Client => self.become_client(Stream::from_nonblocking(sock, self.kind)),
+                State::Closed => unreachable!("a closed object returned above"),
+            }
+        }
+        Ok(old.map(OwnedFd::from))
+    }
+
+    /// Takes the descriptor out without closing it, leaving the object detached in
+    /// `state`; a client's timeouts and statistics move to the object.
+    fn take_socket(&mut self, state: State) -> Option<socket2::Socket> {
+        match std::mem::replace(&mut self.inner, Inner::Detached(state)) {
+            Inner::Master(s) => s,
+            Inner::Server(s) => Some(s),
+            Inner::Client(mut stream) => {
+                self.timeout = stream.timeout;
+                let (received, sent, age) = stream.stats();
+                self.set_stats(received, sent, age);
+                stream.detach()
+            }
+            Inner::Detached(_) | Inner::Closed => None,
+        }
+    }
+
     // ----- shutting down and closing --------------------------------------------------
 
     /// Shuts down one or both directions of a client's connection.
@@ -954,6 +1044,64 @@ mod tests {
         server.close().unwrap();
         assert_eq!(server.accept().unwrap_err().kind, ErrorKind::Closed);
         assert_eq!(server.listen(1).unwrap_err().kind, ErrorKind::Closed);
+    }
+
+    #[test]
+    fn set_fd_moves_a_client_and_detaches_without_closing() {
+        let (_s1, mut c1, _a1) = pair();
+        let (_s2, mut c2, mut a2) = pair();
+        c1.set_timeout(TimeoutMode::Block, 2.0);
+        c1.set_stats(7, 8, -1.0);
+        let fd1 = c1.fd().unwrap();
+        let fd2 = c2.set_fd(None).unwrap().unwrap();
+        assert_eq!(c2.state(), State::Closed);
+        assert_eq!(c2.fd(), None);
+        assert_eq!(c2.stream().unwrap_err().kind, ErrorKind::Closed);
+        let raw2 = fd2.as_raw_fd();
+        let old = c1.set_fd(Some(fd2)).unwrap().unwrap();
+        assert_eq!(old.as_raw_fd(), fd1);
+        assert_eq!(c1.state(), State::Client);
+        assert_eq!(c1.fd(), Some(raw2));
+        assert_eq!(c1.timeout().block, Some(Duration::from_secs(2)));
+        assert_eq!(c1.stats().0, 7);
+        a2.stream().unwrap().send(b"moved\n").1.unwrap();
+        let mut line = Vec::new();
+        c1.stream()
+            .unwrap()
+            .receive(Pattern::Line(LineMode::StripAllCr), &mut line)
+            .unwrap();
+        assert_eq!(line, b"moved");
+        // Detach, then take the descriptor back: still a client.
+        let back = c1.set_fd(None).unwrap().unwrap();
+        assert_eq!(back.as_raw_fd(), raw2);
+        assert_eq!(c1.fd(), None);
+        assert!(c1.set_fd(None).unwrap().is_none());
+        assert!(c1.set_fd(Some(back)).unwrap().is_none());
+        assert_eq!(c1.state(), State::Client);
+        // A closed object refuses a descriptor and hands it back.
+        c2.close().unwrap();
+        let (e, given) = c2.set_fd(Some(old)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Closed);
+        assert_eq!(given.unwrap().as_raw_fd(), fd1);
+        assert!(c2.set_fd(None).unwrap().is_none());
+    }
+
+    #[test]
+    fn set_fd_keeps_masters_and_servers() {
+        let mut m = Socket::tcp(Family::Any).unwrap();
+        let (mut server, _c, _a) = pair();
+        let lfd = server.set_fd(None).unwrap().unwrap();
+        assert_eq!(server.state(), State::Closed);
+        assert!(m.set_fd(Some(lfd)).unwrap().is_none());
+        assert_eq!(m.state(), State::Master);
+        assert_eq!(m.family(), Some(AddrFamily::Inet));
+        let lfd = m.set_fd(None).unwrap().unwrap();
+        assert!(server.set_fd(Some(lfd)).unwrap().is_none());
+        assert_eq!(server.state(), State::Server);
+        let port = server.sockname().unwrap().port();
+        let _c2 = tcp::connect("127.0.0.1", port, None, Family::Any, &Timeout::default()).unwrap();
+        server.set_timeout(TimeoutMode::Block, 2.0);
+        assert_eq!(server.accept().unwrap().state(), State::Client);
     }
 
     #[test]

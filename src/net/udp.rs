@@ -23,12 +23,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::{Timeout, TimeoutMode};
 use crate::net::addr::{self, Family};
 use crate::net::options::{self, Opt, OptValue};
+use crate::net::socket::SetFdResult;
 use crate::net::Pollable;
 use crate::sys::poll::{wait_fd, POLLIN, POLLOUT};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// LuaSocket's default receive size.
 pub const DEFAULT_SIZE: usize = 8192;
@@ -41,6 +42,8 @@ pub struct Udp {
     sock: Option<Socket>,
     family: Family,
     closed: bool,
+    /// Closed by `set_fd(None)` rather than `close`: `set_fd` can bring it back.
+    detached: bool,
     connected: bool,
     timeout: Timeout,
     /// The address given to the last successful `setsockname` (restored after
@@ -81,6 +84,7 @@ impl Udp {
             sock,
             family,
             closed: false,
+            detached: false,
             connected: false,
             timeout: Timeout::default(),
             bound_ip: None,
@@ -420,8 +424,52 @@ impl Udp {
     pub fn close(&mut self) {
         self.sock = None;
         self.closed = true;
+        self.detached = false;
         self.connected = false;
         self.pending.clear();
+    }
+
+    /// LuaSocket's `setfd`: the socket now uses `fd` and owns it (it is made non-blocking
+    /// and closed by `close` or drop later). The descriptor held before is handed back
+    /// WITHOUT being closed. `None` detaches: the socket has no descriptor and reads as
+    /// closed until a later `set_fd` gives it one. The connected/unconnected state, the
+    /// timeouts and the options set stay. A closed socket takes no descriptor (`Closed`;
+    /// `None` does nothing); `fd` is then handed back, as when it cannot be made
+    /// non-blocking.
+    pub fn set_fd(&mut self, fd: Option<OwnedFd>) -> SetFdResult {
+        if self.closed && !self.detached {
+            return match fd {
+                None => Ok(None),
+                Some(fd) => Err((Error::new(ErrorKind::Closed, "setfd: closed"), Some(fd))),
+            };
+        }
+        let old = self.sock.take().map(OwnedFd::from);
+        match fd {
+            None => {
+                self.closed = true;
+                self.detached = true;
+            }
+            Some(fd) => {
+                let sock = Socket::from(fd);
+                if let Err(e) = sock.set_nonblocking(true) {
+                    // Put the old descriptor back: nothing changed.
+                    self.sock = old.map(Socket::from);
+                    return Err((Error::io("setfd", &e), Some(sock.into())));
+                }
+                if let Ok(a) = sock.local_addr() {
+                    if a.domain() == Domain::IPV6 {
+                        self.family = Family::Inet6;
+                    } else if a.domain() == Domain::IPV4 {
+                        self.family = Family::Inet;
+                    }
+                }
+                self.pending.clear();
+                self.sock = Some(sock);
+                self.closed = false;
+                self.detached = false;
+            }
+        }
+        Ok(old)
     }
 
     /// The descriptor, or `None` when closed or not created yet.
@@ -701,6 +749,37 @@ mod tests {
         assert_eq!(u.getoption("dontroute").unwrap(), OptValue::Bool(true));
         u.setoption("rcvbuf", OptValue::Int(20000)).unwrap();
         assert!(u.getoption("rcvbuf").unwrap().as_int() >= 20000);
+    }
+
+    #[test]
+    fn set_fd_swaps_and_detaches_without_closing() {
+        let mut a = bound("127.0.0.1", Family::Inet);
+        let mut b = bound("127.0.0.1", Family::Inet);
+        let b_port = b.getsockname().unwrap().port();
+        let fd_a = a.fd().unwrap();
+        let fd_b = b.set_fd(None).unwrap().unwrap();
+        assert!(b.is_closed());
+        assert_eq!(b.fd(), None);
+        let mut buf = Vec::new();
+        assert_eq!(b.receive(10, &mut buf).unwrap_err().kind, ErrorKind::Closed);
+        let raw_b = fd_b.as_raw_fd();
+        let old = a.set_fd(Some(fd_b)).unwrap().unwrap();
+        assert_eq!(old.as_raw_fd(), fd_a);
+        assert_eq!(a.fd(), Some(raw_b));
+        assert!(!a.is_closed());
+        let mut c = Udp::new(Family::Inet).unwrap();
+        c.sendto(b"dgram", "127.0.0.1", b_port).unwrap();
+        a.receive(100, &mut buf).unwrap();
+        assert_eq!(buf, b"dgram");
+        // A detached socket takes a descriptor again; a closed one does not.
+        assert!(b.set_fd(Some(old)).unwrap().is_none());
+        assert_eq!(b.fd(), Some(fd_a));
+        b.close();
+        let back = a.set_fd(None).unwrap().unwrap();
+        let (e, given) = b.set_fd(Some(back)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Closed);
+        assert_eq!(given.unwrap().as_raw_fd(), raw_b);
+        assert!(b.set_fd(None).unwrap().is_none());
     }
 
     #[test]
