@@ -2271,8 +2271,9 @@ sockit_status sockit_socket_getfd(sockit_socket *s, int *fd);
  * client (on the new descriptor, with its timeouts and statistics), a server a server, a
  * master a master. `fd` below -1, or a NULL or freed handle: `SOCKIT_INVALID`; a closed
  * socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an `fd` that cannot be made
- * non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken (the caller still owns it)
- * and the socket is unchanged. Never blocks.
+ * non-blocking (for example one that is not open): `SOCKIT_INVALID` or `SOCKIT_SYSTEM`.
+ * On failure `fd` is not taken (the caller still owns it) and the socket is unchanged.
+ * Never blocks.
  */
 sockit_status sockit_socket_setfd(sockit_socket *s, int fd);
 
@@ -2527,8 +2528,9 @@ sockit_status sockit_udp_getfd(sockit_udp *u, int32_t *fd);
  * nothing is closed, and a later `setfd` gives it one again. The connected/unconnected
  * state, timeouts and options stay. `fd` below -1, or a NULL or freed handle:
  * `SOCKIT_INVALID`; a closed socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an
- * `fd` that cannot be made non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken
- * (the caller still owns it) and the socket is unchanged. Never blocks.
+ * `fd` that cannot be made non-blocking (for example one that is not open):
+ * `SOCKIT_INVALID` or `SOCKIT_SYSTEM`. On failure `fd` is not taken (the caller still
+ * owns it) and the socket is unchanged. Never blocks.
  */
 sockit_status sockit_udp_setfd(sockit_udp *u, int32_t fd);
 

@@ -1192,8 +1192,9 @@ pub(crate) unsafe fn set_fd_with(
 /// client (on the new descriptor, with its timeouts and statistics), a server a server, a
 /// master a master. `fd` below -1, or a NULL or freed handle: `SOCKIT_INVALID`; a closed
 /// socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an `fd` that cannot be made
-/// non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken (the caller still owns it)
-/// and the socket is unchanged. Never blocks.
+/// non-blocking (for example one that is not open): `SOCKIT_INVALID` or `SOCKIT_SYSTEM`.
+/// On failure `fd` is not taken (the caller still owns it) and the socket is unchanged.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_setfd(s: *mut sockit_socket, fd: c_int) -> sockit_status {
     guard(|| {

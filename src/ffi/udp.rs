@@ -324,8 +324,9 @@ pub unsafe extern "C" fn sockit_udp_getfd(u: *mut sockit_udp, fd: *mut i32) -> s
 /// nothing is closed, and a later `setfd` gives it one again. The connected/unconnected
 /// state, timeouts and options stay. `fd` below -1, or a NULL or freed handle:
 /// `SOCKIT_INVALID`; a closed socket: `SOCKIT_CLOSED` (`fd` -1 on it does nothing); an
-/// `fd` that cannot be made non-blocking: `SOCKIT_ERROR`. On failure `fd` is not taken
-/// (the caller still owns it) and the socket is unchanged. Never blocks.
+/// `fd` that cannot be made non-blocking (for example one that is not open):
+/// `SOCKIT_INVALID` or `SOCKIT_SYSTEM`. On failure `fd` is not taken (the caller still
+/// owns it) and the socket is unchanged. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_udp_setfd(u: *mut sockit_udp, fd: i32) -> sockit_status {
     guard(|| {
