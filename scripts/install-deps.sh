@@ -40,6 +40,7 @@ test_deps=(
 bench_deps=(
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
     "curl|command -v curl"
+    "bc|command -v bc"
 )
 
 entries=("${test_deps[@]}")
