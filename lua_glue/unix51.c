@@ -68,13 +68,18 @@ static int dg_sent(lua_State *L, sockit_status st, const size_t *sent)
     return 1;
 }
 
+/* DEBUG builds add the elapsed seconds to send, sendto, receive and receivefrom, as
+ * LuaSocket's do. */
+
 static int dg_send(lua_State *L)
 {
     dg_obj *o = (dg_obj *)sk51_checkclass(L, 1, DG_CONNECTED);
     size_t len, sent = 0;
     const char *data = luaL_checklstring(L, 2, &len);
-    sockit_status st = sockit_unixdgram_send(o->d, (const uint8_t *)data, len, &sent);
-    return dg_sent(L, st, &sent);
+    sockit_status st;
+    SK_DEBUG_START;
+    st = sockit_unixdgram_send(o->d, (const uint8_t *)data, len, &sent);
+    SK_DEBUG_RETURN(L, dg_sent(L, st, &sent));
 }
 
 static int dg_sendto(lua_State *L)
@@ -83,8 +88,10 @@ static int dg_sendto(lua_State *L)
     size_t len, sent = 0;
     const char *data = luaL_checklstring(L, 2, &len);
     const char *path = luaL_checkstring(L, 3);
-    sockit_status st = sockit_unixdgram_sendto(o->d, (const uint8_t *)data, len, path, &sent);
-    return dg_sent(L, st, &sent);
+    sockit_status st;
+    SK_DEBUG_START;
+    st = sockit_unixdgram_sendto(o->d, (const uint8_t *)data, len, path, &sent);
+    SK_DEBUG_RETURN(L, dg_sent(L, st, &sent));
 }
 
 static int dg_recv(lua_State *L, dg_obj *o, int from)
@@ -92,17 +99,20 @@ static int dg_recv(lua_State *L, dg_obj *o, int from)
     lua_Number n = luaL_optnumber(L, 2, DG_DEFAULT_SIZE);
     sk_scratch *S = sk51_scratch(L, dg_scratch_key);
     sockit_status st;
+    SK_DEBUG_START;
     if (n < 0)
         luaL_argerror(L, 2, "invalid size");
     st = from ? sockit_unixdgram_receivefrom(o->d, (size_t)n, S->data, S->text)
               : sockit_unixdgram_receive(o->d, (size_t)n, S->data);
-    if (st != SOCKIT_OK)
-        return sk51_fail(L, st);
+    if (st != SOCKIT_OK) {
+        sk51_fail(L, st);
+        SK_DEBUG_RETURN(L, 2);
+    }
     sk51_pushbuffer(L, S->data);
     if (!from)
-        return 1;
+        SK_DEBUG_RETURN(L, 1);
     lua_pushstring(L, sockit_buffer_cstr(S->text));
-    return 2;
+    SK_DEBUG_RETURN(L, 2);
 }
 
 static int dg_receive(lua_State *L)
