@@ -357,6 +357,17 @@ typedef struct sockit_tp sockit_tp;
 typedef struct sockit_udp sockit_udp;
 
 /**
+ * A Unix-domain datagram socket (LuaSocket 3.1's `socket.unix.dgram()`). Create with
+ * `sockit_unixdgram_new`, release with `sockit_unixdgram_free`. Addresses are
+ * file-system paths of at most 107 bytes (longer or empty paths are `SOCKIT_INVALID`;
+ * abstract names are not supported). Datagrams are atomic: a receive returns at most the
+ * size asked for and discards the rest of a longer datagram. Receiving honours the
+ * socket's timeouts (`sockit_unixdgram_settimeout`); sending waits only when the
+ * kernel has no room (the receiver's queue is full), under the same timeouts.
+ */
+typedef struct sockit_unixdgram sockit_unixdgram;
+
+/**
  * A URL split into LuaSocket's fields (see `sockit_url_part`). Made by `sockit_url_parse`
  * or `sockit_url_new`, released with `sockit_url_free`.
  */
@@ -1643,6 +1654,17 @@ sockit_status sockit_pollset_add_socket(sockit_pollset *set,
 sockit_status sockit_pollset_add_udp(sockit_pollset *set, sockit_udp *u, int events, size_t *index);
 
 /**
+ * Adds Unix datagram socket `u` with `events`, as `sockit_pollset_add_udp` does for UDP
+ * sockets: `*index` (may be NULL) gets the entry's index; the socket is not owned by the
+ * set and is looked at on every wait (closed: never ready). Readable means a datagram
+ * is waiting. `SOCKIT_INVALID` for a NULL or freed socket. Never blocks.
+ */
+sockit_status sockit_pollset_add_unixdgram(sockit_pollset *set,
+                                           sockit_unixdgram *u,
+                                           int events,
+                                           size_t *index);
+
+/**
  * Adds a raw descriptor `fd` with `events`; `*index` (may be NULL) gets the entry's
  * index. A negative `fd` is accepted and never ready. A descriptor that is not open is
  * reported as `SOCKIT_POLL_ERR`. Never blocks.
@@ -2539,6 +2561,151 @@ sockit_status sockit_udp_setfd(sockit_udp *u, int32_t fd);
  * "udp{connected}", false for "udp{unconnected}". Never blocks.
  */
 sockit_status sockit_udp_isconnected(sockit_udp *u, bool *connected);
+
+/**
+ * Creates an unbound, unconnected Unix datagram socket (non-blocking, close-on-exec).
+ * On success `*out` is a new handle the caller owns (free with
+ * `sockit_unixdgram_free`); on failure `*out` is NULL. Never blocks.
+ */
+sockit_status sockit_unixdgram_new(sockit_unixdgram **out);
+
+/**
+ * Closes the socket (if open) and frees the handle. The socket file of a bound socket is
+ * not removed. NULL or an already freed handle is ignored. Never blocks.
+ */
+void sockit_unixdgram_free(sockit_unixdgram *u);
+
+/**
+ * Closes the socket's descriptor (the socket file of a bound socket stays); the handle
+ * stays valid until `sockit_unixdgram_free` and every later call on it (but close and
+ * free) fails with `SOCKIT_CLOSED`. Closing twice is fine. `SOCKIT_INVALID` for a NULL
+ * or freed handle. Never blocks.
+ */
+sockit_status sockit_unixdgram_close(sockit_unixdgram *u);
+
+/**
+ * Binds the socket to `path`, creating the socket file there; an existing file at
+ * `path` gives `SOCKIT_ADDRINUSE` (no stale file is removed). A NULL,
+ * empty or too long `path` is `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_unixdgram_bind(sockit_unixdgram *u, const char *path);
+
+/**
+ * Sets the socket's peer to the socket bound at `path`: afterwards
+ * `sockit_unixdgram_send` sends to it and only its datagrams are received. NULL or ""
+ * removes the peer (Linux supports dissolving a Unix datagram association; the socket is
+ * then unconnected again; a no-op when it has none). A too long `path` is
+ * `SOCKIT_INVALID`; no socket at `path` is a failure status with the system's message
+ * (the socket stays as it was). Never blocks.
+ */
+sockit_status sockit_unixdgram_connect(sockit_unixdgram *u, const char *path);
+
+/**
+ * Sends `len` bytes from `data` (copied; may be empty; NULL only with `len` 0) as one
+ * datagram to the peer set with `sockit_unixdgram_connect`; `*sent` (may be NULL) gets
+ * the bytes sent (0 on failure). Without a peer this is `SOCKIT_INVALID`. Waits (under
+ * the socket's timeouts) only while the receiver's queue is full: `SOCKIT_TIMEOUT` then.
+ */
+sockit_status sockit_unixdgram_send(sockit_unixdgram *u,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    size_t *sent);
+
+/**
+ * Sends `len` bytes from `data` as one datagram to the socket bound at `path`; `*sent`
+ * (may be NULL) gets the bytes sent (0 on failure). On a socket with a peer this is
+ * `SOCKIT_ISCONN`; a NULL, empty or too long `path` is `SOCKIT_INVALID`; no socket at
+ * `path` is a failure status with the system's message. Waits as `sockit_unixdgram_send`.
+ */
+sockit_status sockit_unixdgram_sendto(sockit_unixdgram *u,
+                                      const uint8_t *data,
+                                      size_t len,
+                                      const char *path,
+                                      size_t *sent);
+
+/**
+ * Receives the next datagram into `out` (cleared first; caller-owned): at most `size`
+ * bytes; the rest of a longer datagram is discarded. `size` 0 discards one datagram;
+ * sizes above 65536 count as 65536 (LuaSocket's default is 8192). Blocks under the
+ * socket's timeouts: `SOCKIT_TIMEOUT` with `out` empty when none arrived in time.
+ */
+sockit_status sockit_unixdgram_receive(sockit_unixdgram *u, size_t size, sockit_buffer *out);
+
+/**
+ * As `sockit_unixdgram_receive`, and writes the sender's path as text into `path` (may
+ * be NULL; an unbound sender gives ""). `path` must not be `out`.
+ */
+sockit_status sockit_unixdgram_receivefrom(sockit_unixdgram *u,
+                                           size_t size,
+                                           sockit_buffer *out,
+                                           sockit_buffer *path);
+
+/**
+ * The bound path as text into `path` (caller-owned; "" before
+ * `sockit_unixdgram_bind`). Never blocks.
+ */
+sockit_status sockit_unixdgram_getsockname(sockit_unixdgram *u, sockit_buffer *path);
+
+/**
+ * The peer's path as text into `path` (caller-owned). `SOCKIT_INVALID` when the socket
+ * has no peer. Never blocks.
+ */
+sockit_status sockit_unixdgram_getpeername(sockit_unixdgram *u, sockit_buffer *path);
+
+/**
+ * Sets the socket's timeout, LuaSocket style: `mode` "b" (or NULL) sets the block
+ * timeout (each wait), "t" (or "r") the total timeout (the whole call). `secs` negative
+ * or NaN means no limit, 0 means never wait. By default the socket waits forever. An
+ * unknown mode is `SOCKIT_INVALID`. Never blocks.
+ */
+sockit_status sockit_unixdgram_settimeout(sockit_unixdgram *u, double secs, const char *mode);
+
+/**
+ * The socket's block and total timeouts in seconds (-1 = no limit); either out pointer
+ * may be NULL. Never blocks.
+ */
+sockit_status sockit_unixdgram_gettimeout(sockit_unixdgram *u, double *block, double *total);
+
+/**
+ * Sets a socket option by its LuaSocket name ("reuseaddr", "sndbuf", "rcvbuf", ...) to
+ * an integer (0 / 1 for boolean options), as `sockit_udp_setoption_int`. Unknown names
+ * and values of the wrong kind are `SOCKIT_INVALID`; an option Unix sockets lack (IP and
+ * TCP options) fails with the system's status. Never blocks.
+ */
+sockit_status sockit_unixdgram_setoption_int(sockit_unixdgram *u, const char *name, int64_t value);
+
+/**
+ * Reads a socket option as an integer into `*value` (as
+ * `sockit_unixdgram_setoption_int` describes). Never blocks.
+ */
+sockit_status sockit_unixdgram_getoption_int(sockit_unixdgram *u, const char *name, int64_t *value);
+
+/**
+ * The socket's descriptor into `*fd`: -1 when closed or detached. The descriptor stays
+ * owned by the handle. Never blocks.
+ */
+sockit_status sockit_unixdgram_getfd(sockit_unixdgram *u, int32_t *fd);
+
+/**
+ * LuaSocket's `setfd`, with the semantics of `sockit_udp_setfd`: the socket now uses
+ * descriptor `fd`, which it takes over (made non-blocking and closed by
+ * `sockit_unixdgram_close`/`sockit_unixdgram_free` later). The descriptor it held before
+ * is released WITHOUT being closed: the caller keeps it and closes it. `fd` -1 detaches:
+ * the socket no longer has a descriptor and reads as closed (`sockit_unixdgram_getfd`
+ * gives -1, I/O `SOCKIT_CLOSED`), nothing is closed, and a later `setfd` gives it one
+ * again. The connected/unconnected state and timeouts stay. `fd` below -1, or a NULL or
+ * freed handle: `SOCKIT_INVALID`; a closed socket: `SOCKIT_CLOSED` (`fd` -1 on it does
+ * nothing); an `fd` that cannot be made non-blocking: `SOCKIT_INVALID` or
+ * `SOCKIT_SYSTEM`. On failure `fd` is not taken and the socket is unchanged. Never
+ * blocks.
+ */
+sockit_status sockit_unixdgram_setfd(sockit_unixdgram *u, int32_t fd);
+
+/**
+ * Whether the socket has a peer: `*connected` is true for LuaSocket's
+ * "unixdgram{connected}", false for "unixdgram{unconnected}". Never blocks.
+ */
+sockit_status sockit_unixdgram_isconnected(sockit_unixdgram *u, bool *connected);
 
 /**
  * Parses `url` (NUL-terminated UTF-8) into a new `sockit_url` owned by the caller.

@@ -19,6 +19,7 @@ pub mod status;
 pub mod time;
 pub mod tp;
 pub mod udp;
+pub mod unix_dgram;
 pub mod url;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use super::handle::{impl_handle, Shell};
 use super::socket::sockit_socket;
 use super::status::sockit_status;
 use super::udp::sockit_udp;
+use super::unix_dgram::sockit_unixdgram;
 use crate::error::{Error, ErrorKind, Result};
 use crate::net::select::{Events, PollSet};
 use std::ffi::c_int;
@@ -28,6 +29,8 @@ enum Source {
     Socket(usize),
     /// A UDP socket handle (its address), looked at afresh on every wait.
     Udp(usize),
+    /// A Unix datagram socket handle (its address), looked at afresh on every wait.
+    UnixDgram(usize),
     Fd(c_int),
 }
 
@@ -133,6 +136,29 @@ pub unsafe extern "C" fn sockit_pollset_add_udp(
     })
 }
 
+/// Adds Unix datagram socket `u` with `events`, as `sockit_pollset_add_udp` does for UDP
+/// sockets: `*index` (may be NULL) gets the entry's index; the socket is not owned by the
+/// set and is looked at on every wait (closed: never ready). Readable means a datagram
+/// is waiting. `SOCKIT_INVALID` for a NULL or freed socket. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_pollset_add_unixdgram(
+    set: *mut sockit_pollset,
+    u: *mut sockit_unixdgram,
+    events: c_int,
+    index: *mut usize,
+) -> sockit_status {
+    guard(|| {
+        let ev = events_arg(events)?;
+        sockit_unixdgram::with(u, |_| Ok(()))?;
+        let i = sockit_pollset::with(set, |p| {
+            p.items.push((Source::UnixDgram(u as usize), ev));
+            Ok(p.items.len() - 1)
+        })?;
+        put(index, i);
+        Ok(())
+    })
+}
+
 /// Adds a raw descriptor `fd` with `events`; `*index` (may be NULL) gets the entry's
 /// index. A negative `fd` is accepted and never ready. A descriptor that is not open is
 /// reported as `SOCKIT_POLL_ERR`. Never blocks.
@@ -183,6 +209,12 @@ pub unsafe extern "C" fn sockit_pollset_wait(
                         // A UDP socket has no user-space input buffer.
                         let fd = sockit_udp::with(addr as *const sockit_udp, |u| Ok(u.fd()))
                             .unwrap_or(None);
+                        p.set.push(fd, false, ev);
+                    }
+                    Source::UnixDgram(addr) => {
+                        let fd =
+                            sockit_unixdgram::with(addr as *const sockit_unixdgram, |u| Ok(u.fd()))
+                                .unwrap_or(None);
                         p.set.push(fd, false, ev);
                     }
                     Source::Socket(addr) => {

@@ -9,6 +9,7 @@ pub mod tcp;
 pub mod time;
 pub mod udp;
 pub mod unix;
+pub mod unix_dgram;
 
 use std::os::fd::RawFd;
 
