@@ -1,6 +1,7 @@
 //! Sockets, select/poll, DNS and time.
 
 pub mod addr;
+pub mod dgram;
 pub mod dns;
 pub mod options;
 pub mod select;

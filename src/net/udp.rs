@@ -22,19 +22,16 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::{Timeout, TimeoutMode};
 use crate::net::addr::{self, Family};
+use crate::net::dgram::{recv_wait, send_wait};
 use crate::net::options::{self, Opt, OptValue};
 use crate::net::socket::SetFdResult;
 use crate::net::Pollable;
-use crate::sys::poll::{wait_fd, POLLIN, POLLOUT};
+use crate::sys::poll::POLLOUT;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-/// LuaSocket's default receive size.
-pub const DEFAULT_SIZE: usize = 8192;
-/// The largest receive size honoured; larger requests are treated as this.
-pub const MAX_DATAGRAM: usize = 65536;
+pub use crate::net::dgram::{DEFAULT_SIZE, MAX_DATAGRAM};
 
 /// A UDP socket.
 #[derive(Debug)]
@@ -246,7 +243,13 @@ impl Udp {
                 "send: the socket has no peer (call setpeername first, or use sendto)",
             ));
         }
-        self.send_loop(sock, POLLOUT, || "send".to_string(), |s| s.send(data))
+        send_wait(
+            sock,
+            &self.timeout,
+            POLLOUT,
+            || "send".to_string(),
+            |s| s.send(data),
+        )
     }
 
     /// Sends one datagram to `host`:`port`; returns the bytes sent. `host` is an IP
@@ -278,33 +281,13 @@ impl Udp {
         }
         let sock = self.sock("sendto")?;
         let sa = SockAddr::from(to);
-        self.send_loop(
+        send_wait(
             sock,
+            &self.timeout,
             POLLOUT,
             || format!("sendto {}", show(&to)),
             |s| s.send_to(data, &sa),
         )
-    }
-
-    fn send_loop(
-        &self,
-        sock: &Socket,
-        events: i16,
-        what: impl Fn() -> String,
-        mut op: impl FnMut(&Socket) -> io::Result<usize>,
-    ) -> Result<usize> {
-        let mut deadline = None;
-        loop {
-            match op(sock) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let dl = deadline.get_or_insert_with(|| self.timeout.start());
-                    wait_fd(sock.as_raw_fd(), events, dl).map_err(|e| e.context(&what()))?;
-                }
-                Err(e) => return Err(Error::io(&what(), &e)),
-            }
-        }
     }
 
     /// Receives the next datagram into `out` (cleared first): at most `size` bytes, the
@@ -328,30 +311,7 @@ impl Udp {
     ) -> Result<Option<SocketAddr>> {
         out.clear();
         let sock = self.sock(what)?;
-        let size = size.min(MAX_DATAGRAM);
-        out.reserve(size);
-        let mut deadline = None;
-        loop {
-            let spare = &mut out.spare_capacity_mut()[..size];
-            let r = if from {
-                sock.recv_from(spare).map(|(n, a)| (n, a.as_socket()))
-            } else {
-                sock.recv(spare).map(|n| (n, None))
-            };
-            match r {
-                Ok((n, a)) => {
-                    // SAFETY: the kernel initialised the first n bytes of the spare capacity.
-                    unsafe { out.set_len(n) };
-                    return Ok(a);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let dl = deadline.get_or_insert_with(|| self.timeout.start());
-                    wait_fd(sock.as_raw_fd(), POLLIN, dl).map_err(|e| e.context(what))?;
-                }
-                Err(e) => return Err(Error::io(what, &e)),
-            }
-        }
+        Ok(recv_wait(sock, &self.timeout, size, out, from, what)?.and_then(|a| a.as_socket()))
     }
 
     /// The local address. Before binding (or the first send) it is the wildcard address
