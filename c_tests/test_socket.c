@@ -456,6 +456,48 @@ static int wait_cb(void *userdata, int fd, int events) {
     return 0;
 }
 
+/* Wait callback that touches the buffer being filled by the call that runs it: every
+ * use must be refused (SOCKIT_INVALID, length 0, data NULL), never a second borrow. */
+struct buffer_poker {
+    sockit_buffer *out;
+    sockit_socket *peer;
+    int calls, refused;
+};
+
+static int poke_buffer_cb(void *userdata, int fd, int events) {
+    struct buffer_poker *k = (struct buffer_poker *)userdata;
+    (void)events;
+    k->calls++;
+    if (sockit_buffer_append(k->out, (const uint8_t *)"x", 1) == SOCKIT_INVALID &&
+        sockit_buffer_clear(k->out) == SOCKIT_INVALID && sockit_buffer_len(k->out) == 0 &&
+        sockit_buffer_data(k->out) == NULL && strstr(sockit_last_error(), "in use") != NULL)
+        k->refused++;
+    if (k->calls == 1) {
+        size_t n = 0;
+        sockit_socket_send(k->peer, (const uint8_t *)"late\n", 5, &n);
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    poll(&p, 1, 100);
+    return k->calls > 50;
+}
+
+static void test_buffer_in_use(void) {
+    sockit_socket *srv, *c, *a;
+    sockit_buffer *b = sockit_buffer_new();
+    sockit_read_end end;
+    make_pair(&srv, &c, &a);
+    CHECK_OK(sockit_socket_send(c, (const uint8_t *)"ear", 3, NULL));
+    struct buffer_poker k = {b, c, 0, 0};
+    CHECK_OK(sockit_socket_read_call(a, SIZE_MAX, '\n', poke_buffer_cb, &k, b, &end));
+    CHECK(k.calls >= 1 && k.refused == k.calls);
+    /* The call's own bytes are intact, and the buffer is usable again afterwards. */
+    CHECK_BUF_STR(b, "earlate\n");
+    CHECK_OK(sockit_buffer_append(b, (const uint8_t *)"!", 1));
+    CHECK(sockit_buffer_len(b) == 9);
+    free3(srv, c, a);
+    sockit_buffer_free(b);
+}
+
 static void test_moonbridge_calls(void) {
     sockit_socket *srv, *c, *a;
     sockit_buffer *b = sockit_buffer_new();
@@ -792,6 +834,7 @@ int main(void) {
     test_send_range();
     test_reset_mid_transfer_and_vanished_peer();
     test_moonbridge_calls();
+    test_buffer_in_use();
     test_shutdown_options_stats_state();
     test_master_sockets();
     test_setfd();

@@ -244,8 +244,9 @@ typedef enum {
  *
  * Unlike the other handles a buffer is not locked: it is memory the caller reads through
  * `sockit_buffer_data`, so the caller uses one buffer from one thread at a time (two
- * threads may each use their own buffer with the same socket). Using a buffer from a
- * callback while the call that runs the callback is filling it gives `SOCKIT_INVALID`.
+ * threads may each use their own buffer with the same socket). A call that finds the
+ * buffer being filled by another call (from a callback, or another thread) gets
+ * `SOCKIT_INVALID` instead of waiting.
  */
 typedef struct sockit_buffer sockit_buffer;
 

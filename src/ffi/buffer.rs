@@ -10,8 +10,9 @@ use super::status::sockit_status;
 ///
 /// Unlike the other handles a buffer is not locked: it is memory the caller reads through
 /// `sockit_buffer_data`, so the caller uses one buffer from one thread at a time (two
-/// threads may each use their own buffer with the same socket). Using a buffer from a
-/// callback while the call that runs the callback is filling it gives `SOCKIT_INVALID`.
+/// threads may each use their own buffer with the same socket). A call that finds the
+/// buffer being filled by another call (from a callback, or another thread) gets
+/// `SOCKIT_INVALID` instead of waiting.
 #[allow(non_camel_case_types)]
 #[allow(dead_code)]
 pub struct sockit_buffer(Shell<Vec<u8>>);
@@ -44,14 +45,14 @@ pub unsafe extern "C" fn sockit_buffer_free(buf: *mut sockit_buffer) {
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_data(buf: *const sockit_buffer) -> *const u8 {
     guard_value(std::ptr::null(), || {
-        sockit_buffer::with(buf, |v| Ok(v.as_ptr()))
+        sockit_buffer::peek(buf, |v| Ok(v.as_ptr()))
     })
 }
 
 /// Number of bytes in the buffer; 0 for a NULL or freed buffer.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_len(buf: *const sockit_buffer) -> usize {
-    guard_value(0, || sockit_buffer::with(buf, |v| Ok(v.len())))
+    guard_value(0, || sockit_buffer::peek(buf, |v| Ok(v.len())))
 }
 
 /// Empties the buffer and keeps its capacity. Never blocks.

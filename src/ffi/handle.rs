@@ -112,12 +112,13 @@ impl<T: 'static> Shell<T> {
     }
 
     /// Runs `f` on the live object behind `p` WITHOUT taking its lock: for handles the
-    /// caller uses from one thread at a time (buffers). A nested use of the same handle
-    /// while `f` runs fails with `SOCKIT_INVALID` ("in use").
+    /// caller uses from one thread at a time (buffers). A second use of the same handle
+    /// while `f` runs, nested in a callback or from another thread, fails with
+    /// `SOCKIT_INVALID` ("in use") instead of a second mutable borrow: one atomic
+    /// compare-and-swap, never a wait.
     ///
     /// # Safety
-    /// As `get`, and no other thread uses the handle meanwhile (the documented contract
-    /// of such handles).
+    /// As `get`.
     #[inline]
     pub unsafe fn with_unlocked<R>(
         p: *const Shell<T>,
@@ -125,23 +126,47 @@ impl<T: 'static> Shell<T> {
         f: impl FnOnce(&mut T) -> Result<R>,
     ) -> Result<R> {
         let shell = Self::get(p, what)?;
-        // Plain load and store: this only has to catch re-entry on the same thread.
-        if shell.busy.load(Ordering::Relaxed) {
-            return Err(Error::invalid(format!(
-                "{what} is in use by the call that is running"
-            )));
+        if shell
+            .busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(Error::invalid(format!("{what} is in use by another call")));
         }
-        shell.busy.store(true, Ordering::Relaxed);
         struct Idle<'a>(&'a AtomicBool);
         impl Drop for Idle<'_> {
             fn drop(&mut self) {
-                self.0.store(false, Ordering::Relaxed);
+                self.0.store(false, Ordering::Release);
             }
         }
         let _idle = Idle(&shell.busy);
-        // SAFETY: by contract nobody else touches the object now, and `busy` rules out
-        // a second borrow from this thread.
+        // SAFETY: `busy` was false and is ours now: no other borrow of the object exists
+        // until `_idle` clears it.
         match &mut *shell.inner.data_ptr() {
+            Some(v) => f(v),
+            None => Err(Error::invalid(format!("{what} handle has been freed"))),
+        }
+    }
+
+    /// A read-only look at the object behind `p` without its lock or a compare-and-swap
+    /// (buffer length and data pointer): refused while a call is changing the object.
+    ///
+    /// # Safety
+    /// As `get`.
+    #[inline]
+    pub unsafe fn peek<R>(
+        p: *const Shell<T>,
+        what: &str,
+        f: impl FnOnce(&T) -> Result<R>,
+    ) -> Result<R> {
+        let shell = Self::get(p, what)?;
+        if shell.busy.load(Ordering::Acquire) {
+            return Err(Error::invalid(format!("{what} is in use by another call")));
+        }
+        // SAFETY: nobody holds the object mutably (`busy` is clear); a caller that starts
+        // changing it from another thread right now breaks the handle's documented
+        // one-thread-at-a-time contract, as it would with any memory it reads directly.
+        match &*shell.inner.data_ptr() {
             Some(v) => f(v),
             None => Err(Error::invalid(format!("{what} handle has been freed"))),
         }
@@ -194,6 +219,13 @@ macro_rules! impl_handle {
                     f,
                 )
             }
+            /// A read-only look at the object (see `Shell::peek`).
+            pub(crate) unsafe fn peek<R>(
+                p: *const $name,
+                f: impl FnOnce(&$ty) -> crate::error::Result<R>,
+            ) -> crate::error::Result<R> {
+                crate::ffi::handle::Shell::peek(p as *const crate::ffi::handle::Shell<$ty>, $what, f)
+            }
             /// Frees the object (NULL and freed handles are ignored).
             pub(crate) unsafe fn free(p: *mut $name) {
                 crate::ffi::handle::Shell::<$ty>::free(
@@ -245,10 +277,9 @@ mod tests {
             test_plain::with(p, |outer| {
                 outer.0.push(2);
                 let inner = test_plain::with(p, |_| Ok(()));
-                assert_eq!(
-                    inner.unwrap_err().msg,
-                    "plain is in use by the call that is running"
-                );
+                assert_eq!(inner.unwrap_err().msg, "plain is in use by another call");
+                // A read-only look is refused too while the object is being changed.
+                assert!(test_plain::peek(p, |v| Ok(v.0.len())).is_err());
                 Ok(outer.0.len())
             })
         };
