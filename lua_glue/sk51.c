@@ -218,6 +218,22 @@ int sk51_checkport(lua_State *L, int i)
     return (int)p;
 }
 
+int sk51_checkfd(lua_State *L, int i)
+{
+    lua_Number n = luaL_checknumber(L, i);
+    luaL_argcheck(L, n < 2147483648.0, i, "descriptor out of range");
+    return n < 0 ? -1 : (int)n;
+}
+
+double sk51_timeout_args(lua_State *L, int i, const char **mode)
+{
+    lua_Number t = luaL_optnumber(L, i, -1);
+    *mode = luaL_optstring(L, i + 1, "b");
+    if ((*mode)[0] != 'b' && (*mode)[0] != 't' && (*mode)[0] != 'r')
+        luaL_argerror(L, i + 1, "invalid timeout mode");
+    return t < 0 ? -1 : t;
+}
+
 int sk51_optfamily(lua_State *L, int i)
 {
     const char *f = luaL_optstring(L, i, NULL);

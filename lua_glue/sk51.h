@@ -90,6 +90,12 @@ SK_HIDDEN const char *sk51_errstr(sockit_status st);
 SK_HIDDEN int sk51_okfail(lua_State *L, sockit_status st);
 /* A port argument (number or numeric string) 0..65535, or a Lua error. */
 SK_HIDDEN int sk51_checkport(lua_State *L, int i);
+/* setfd's argument as LuaSocket takes it: a number below 2^31, fractions truncated, any
+ * negative number meaning "no descriptor" (-1); else a Lua error. */
+SK_HIDDEN int sk51_checkfd(lua_State *L, int i);
+/* settimeout's arguments: the seconds (nil or negative = no limit, stored as -1) and
+ * the mode ("b", "t", "r" by first letter; default "b"); else a Lua error. */
+SK_HIDDEN double sk51_timeout_args(lua_State *L, int i, const char **mode);
 /* A family name: nil -> SOCKIT_FAMILY_ANY, "inet", "inet6"; else a Lua error. */
 SK_HIDDEN int sk51_optfamily(lua_State *L, int i);
 /* LuaSocket's family name: "inet", "inet6", "unix". */

@@ -252,11 +252,9 @@ static int m_shutdown(lua_State *L)
 static int m_settimeout(lua_State *L)
 {
     stream_obj *o = check_stream(L, 1, NEED_ANY);
-    lua_Number t = luaL_optnumber(L, 2, -1);
-    const char *mode = luaL_optstring(L, 3, "b");
-    if (mode[0] != 'b' && mode[0] != 't' && mode[0] != 'r')
-        luaL_argerror(L, 3, "invalid timeout mode");
-    sockit_socket_settimeout(o->base.s, t < 0 ? -1 : t, mode);
+    const char *mode;
+    double t = sk51_timeout_args(L, 2, &mode);
+    sockit_socket_settimeout(o->base.s, t, mode);
     lua_pushnumber(L, 1);
     return 1;
 }
@@ -351,10 +349,7 @@ static int m_getfd(lua_State *L)
 static int m_setfd(lua_State *L)
 {
     stream_obj *o = check_stream(L, 1, NEED_ANY);
-    lua_Number n = luaL_checknumber(L, 2);
-    int fd;
-    luaL_argcheck(L, n < 2147483648.0, 2, "descriptor out of range");
-    fd = n < 0 ? -1 : (int)n;
+    int fd = sk51_checkfd(L, 2);
     if (sockit_socket_setfd(o->base.s, fd) != SOCKIT_OK)
         return luaL_error(L, "%s", sockit_last_error());
     return 0;

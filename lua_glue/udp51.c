@@ -13,10 +13,6 @@
 
 static const char *scratch_key = "sockit.udp.scratch";
 
-typedef struct {
-    sk_obj base;
-    double block, total; /* what settimeout set (sockit_udp has no getter) */
-} udp_obj;
 
 static sk_obj *check_udp(lua_State *L, int i)
 {
@@ -174,19 +170,10 @@ static int m_getfamily(lua_State *L)
 
 static int m_settimeout(lua_State *L)
 {
-    udp_obj *o = (udp_obj *)check_udp(L, 1);
-    lua_Number t = luaL_optnumber(L, 2, -1);
-    const char *mode = luaL_optstring(L, 3, "b");
-    if (mode[0] != 'b' && mode[0] != 't' && mode[0] != 'r')
-        luaL_argerror(L, 3, "invalid timeout mode");
-    if (t < 0)
-        t = -1;
-    if (sockit_udp_settimeout(o->base.u, t, mode) == SOCKIT_OK) {
-        if (mode[0] == 'b')
-            o->block = t;
-        else
-            o->total = t;
-    }
+    sk_obj *o = check_udp(L, 1);
+    const char *mode;
+    double t = sk51_timeout_args(L, 2, &mode);
+    sockit_udp_settimeout(o->u, t, mode);
     lua_pushnumber(L, 1);
     return 1;
 }
@@ -216,10 +203,7 @@ static int m_getfd(lua_State *L)
 static int m_setfd(lua_State *L)
 {
     sk_obj *o = check_udp(L, 1);
-    lua_Number n = luaL_checknumber(L, 2);
-    int fd;
-    luaL_argcheck(L, n < 2147483648.0, 2, "descriptor out of range");
-    fd = n < 0 ? -1 : (int)n;
+    int fd = sk51_checkfd(L, 2);
     if (sockit_udp_setfd(o->u, fd) != SOCKIT_OK)
         return luaL_error(L, "%s", sockit_last_error());
     return 0;
@@ -288,9 +272,11 @@ static int m_getoption(lua_State *L)
 
 static int m_gettimeout(lua_State *L)
 {
-    udp_obj *o = (udp_obj *)check_udp(L, 1);
-    lua_pushnumber(L, o->block);
-    lua_pushnumber(L, o->total);
+    sk_obj *o = check_udp(L, 1);
+    double block = -1, total = -1;
+    sockit_udp_gettimeout(o->u, &block, &total);
+    lua_pushnumber(L, block);
+    lua_pushnumber(L, total);
     return 2;
 }
 
@@ -345,14 +331,13 @@ SK_HIDDEN void sk51_udp_open(lua_State *L)
 SK_HIDDEN int sk51_udp_new(lua_State *L, int family)
 {
     sockit_udp *u = NULL;
-    udp_obj *o;
+    sk_obj *o;
     sockit_status st = sockit_udp_new(family, &u);
     if (st != SOCKIT_OK)
         return sk51_fail(L, st);
-    o = (udp_obj *)sk51_newobj(L, CLS_UNCONNECTED, sizeof *o);
-    o->base.type = SK_UDP;
-    o->base.u = u;
-    o->base.family = family;
-    o->block = o->total = -1;
+    o = sk51_newobj(L, CLS_UNCONNECTED, sizeof *o);
+    o->type = SK_UDP;
+    o->u = u;
+    o->family = family;
     return 1;
 }

@@ -38,7 +38,6 @@ static const char *dg_scratch_key = "sockit.unixdgram.scratch";
 typedef struct {
     sk_obj base;
     sockit_unixdgram *d;
-    double block, total; /* what settimeout set */
 } dg_obj;
 
 static dg_obj *dg_check(lua_State *L, int i)
@@ -156,18 +155,9 @@ static int dg_getsockname(lua_State *L)
 static int dg_settimeout(lua_State *L)
 {
     dg_obj *o = dg_check(L, 1);
-    lua_Number t = luaL_optnumber(L, 2, -1);
-    const char *mode = luaL_optstring(L, 3, "b");
-    if (mode[0] != 'b' && mode[0] != 't' && mode[0] != 'r')
-        luaL_argerror(L, 3, "invalid timeout mode");
-    if (t < 0)
-        t = -1;
-    if (sockit_unixdgram_settimeout(o->d, t, mode) == SOCKIT_OK) {
-        if (mode[0] == 'b')
-            o->block = t;
-        else
-            o->total = t;
-    }
+    const char *mode;
+    double t = sk51_timeout_args(L, 2, &mode);
+    sockit_unixdgram_settimeout(o->d, t, mode);
     lua_pushnumber(L, 1);
     return 1;
 }
@@ -175,8 +165,10 @@ static int dg_settimeout(lua_State *L)
 static int dg_gettimeout(lua_State *L)
 {
     dg_obj *o = dg_check(L, 1);
-    lua_pushnumber(L, o->block);
-    lua_pushnumber(L, o->total);
+    double block = -1, total = -1;
+    sockit_unixdgram_gettimeout(o->d, &block, &total);
+    lua_pushnumber(L, block);
+    lua_pushnumber(L, total);
     return 2;
 }
 
@@ -201,10 +193,7 @@ static int dg_getfd(lua_State *L)
 static int dg_setfd(lua_State *L)
 {
     dg_obj *o = dg_check(L, 1);
-    lua_Number n = luaL_checknumber(L, 2);
-    int fd;
-    luaL_argcheck(L, n < 2147483648.0, 2, "descriptor out of range");
-    fd = n < 0 ? -1 : (int)n;
+    int fd = sk51_checkfd(L, 2);
     if (sockit_unixdgram_setfd(o->d, fd) != SOCKIT_OK)
         return luaL_error(L, "%s", sockit_last_error());
     return 0;
@@ -297,7 +286,6 @@ static int l_dgram(lua_State *L)
     o->base.type = SK_UNIXDGRAM;
     o->base.family = SOCKIT_FAMILY_UNIX;
     o->d = d;
-    o->block = o->total = -1;
     return 1;
 }
 
