@@ -610,19 +610,19 @@ extern "C" {
 sockit_buffer *sockit_buffer_new(void);
 
 /**
- * Frees `buf` and its bytes. NULL or an already freed buffer is ignored.
+ * Frees `buf` and its bytes. NULL or an already freed buffer is ignored. Never blocks.
  */
 void sockit_buffer_free(sockit_buffer *buf);
 
 /**
  * Pointer to the buffer's bytes (not NUL-terminated; may contain NUL). Valid until the
  * next call that changes the buffer. Owned by the buffer: do not free. Returns NULL for
- * a NULL or freed buffer; an empty buffer may return any non-NULL pointer.
+ * a NULL or freed buffer; an empty buffer may return any non-NULL pointer. Never blocks.
  */
 const uint8_t *sockit_buffer_data(const sockit_buffer *buf);
 
 /**
- * Number of bytes in the buffer; 0 for a NULL or freed buffer.
+ * Number of bytes in the buffer; 0 for a NULL or freed buffer. Never blocks.
  */
 size_t sockit_buffer_len(const sockit_buffer *buf);
 
@@ -635,12 +635,13 @@ sockit_status sockit_buffer_clear(sockit_buffer *buf);
 /**
  * Appends `len` bytes from `data` (copied; NULL is allowed when `len` is 0).
  * Returns `SOCKIT_INVALID` for a NULL or freed buffer or NULL data with a length.
+ * Never blocks.
  */
 sockit_status sockit_buffer_append(sockit_buffer *buf, const uint8_t *data, size_t len);
 
 /**
  * Makes room for at least `additional` more bytes without reallocating later.
- * Returns `SOCKIT_NOMEM` when that much memory cannot be had.
+ * Returns `SOCKIT_NOMEM` when that much memory cannot be had. Never blocks.
  */
 sockit_status sockit_buffer_reserve(sockit_buffer *buf, size_t additional);
 
@@ -649,33 +650,35 @@ sockit_status sockit_buffer_reserve(sockit_buffer *buf, size_t additional);
  * byte (not counted in the length), so calls that return text (addresses, names) can be
  * read with `(const char *)` string functions. Owned by the buffer, valid until the next
  * change. Returns NULL for a NULL or freed buffer, or when no memory is left.
+ * Never blocks.
  */
 const char *sockit_buffer_cstr(sockit_buffer *buf);
 
 /**
  * Frees a result handle and its strings. NULL or an already freed handle is ignored.
+ * Never blocks.
  */
 void sockit_hostinfo_free(sockit_hostinfo *info);
 
 /**
  * The host's name (see `sockit_hostinfo`); "" when there is none. Owned by the handle:
- * valid until `sockit_hostinfo_free`. NULL for a NULL or freed handle.
+ * valid until `sockit_hostinfo_free`. NULL for a NULL or freed handle. Never blocks.
  */
 const char *sockit_hostinfo_name(const sockit_hostinfo *info);
 
 /**
- * Number of aliases; 0 for a NULL or freed handle.
+ * Number of aliases; 0 for a NULL or freed handle. Never blocks.
  */
 size_t sockit_hostinfo_alias_count(const sockit_hostinfo *info);
 
 /**
  * Alias number `i` (from 0). Owned by the handle: valid until `sockit_hostinfo_free`.
- * NULL when `i` is out of range or the handle is NULL or freed.
+ * NULL when `i` is out of range or the handle is NULL or freed. Never blocks.
  */
 const char *sockit_hostinfo_alias(const sockit_hostinfo *info, size_t i);
 
 /**
- * Number of addresses; 0 for a NULL or freed handle.
+ * Number of addresses; 0 for a NULL or freed handle. Never blocks.
  */
 size_t sockit_hostinfo_address_count(const sockit_hostinfo *info);
 
@@ -683,7 +686,7 @@ size_t sockit_hostinfo_address_count(const sockit_hostinfo *info);
  * Address number `i` (from 0) as text ("127.0.0.1", "::1"); its `sockit_family`
  * (`SOCKIT_FAMILY_INET` or `SOCKIT_FAMILY_INET6`) goes to `*family` (may be NULL).
  * Owned by the handle: valid until `sockit_hostinfo_free`. NULL when `i` is out of
- * range or the handle is NULL or freed (`*family` is then left alone).
+ * range or the handle is NULL or freed (`*family` is then left alone). Never blocks.
  */
 const char *sockit_hostinfo_address(const sockit_hostinfo *info, size_t i, sockit_family *family);
 
@@ -862,7 +865,7 @@ sockit_status sockit_ftp_store(sockit_ftp *ftp,
 sockit_status sockit_ftp_quit(sockit_ftp *ftp);
 
 /**
- * Closes (without QUIT) and releases a session. NULL or freed: ignored.
+ * Closes (without QUIT) and releases a session. NULL or freed: ignored. Never blocks.
  */
 void sockit_ftp_free(sockit_ftp *ftp);
 
@@ -889,7 +892,7 @@ sockit_status sockit_http_idle_count(sockit_http *client, size_t *count);
 sockit_status sockit_http_close_idle(sockit_http *client);
 
 /**
- * Closes the client's connections and releases it. NULL or freed: ignored.
+ * Closes the client's connections and releases it. NULL or freed: ignored. Never blocks.
  */
 void sockit_http_free(sockit_http *client);
 
@@ -939,6 +942,7 @@ sockit_status sockit_http_request_new(const char *method,
 
 /**
  * Releases a request (and a body source it still holds). NULL or freed: ignored.
+ * Never blocks.
  */
 void sockit_http_request_free(sockit_http_request *req);
 
@@ -1049,7 +1053,7 @@ sockit_status sockit_http_request_set_limits(sockit_http_request *req,
 sockit_status sockit_http_response_new(sockit_http_response **out);
 
 /**
- * Releases a response. NULL or freed: ignored.
+ * Releases a response. NULL or freed: ignored. Never blocks.
  */
 void sockit_http_response_free(sockit_http_response *resp);
 
@@ -1192,6 +1196,7 @@ sockit_status sockit_source_error(int status, const char *message, sockit_source
 /**
  * LTN12's rewindable source over `src`, which it TAKES (even on failure). Chunks given
  * to `sockit_source_unget` come out first, the last one first. The caller owns `*out`.
+ * Never blocks.
  */
 sockit_status sockit_source_rewind(sockit_source *src, sockit_source **out);
 
@@ -1206,20 +1211,20 @@ sockit_status sockit_source_unget(sockit_source *src, const uint8_t *data, size_
  * LTN12's cat source: the chunks of `n` sources in turn, as if concatenated. TAKES every
  * source in `sources[0..n)` (even on failure: a NULL or bad entry fails the call, and the
  * others are freed). The first error of a part is returned and no later part is pulled.
- * `sources` may be NULL when `n` is 0. The caller owns `*out`.
+ * `sources` may be NULL when `n` is 0. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_source_cat(sockit_source *const *sources, size_t n, sockit_source **out);
 
 /**
  * LTN12's chained source: the chunks of `src` passed through `filter`. TAKES both (even
- * on failure). Empty filter outputs are skipped. The caller owns `*out`.
+ * on failure). Empty filter outputs are skipped. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_source_chain(sockit_source *src, sockit_filter *filter, sockit_source **out);
 
 /**
  * A source whose chunks come from `fn` (see `sockit_source_fn`). Owns `userdata` from
  * this call on (see the top of this section). `fn` runs on the thread that pulls. The
- * caller owns `*out`.
+ * caller owns `*out`. Never blocks.
  */
 sockit_status sockit_source_callback(sockit_source_fn fn,
                                      void *userdata,
@@ -1229,7 +1234,7 @@ sockit_status sockit_source_callback(sockit_source_fn fn,
 /**
  * LuaSocket 1.3b's send callback as a source (see `sockit_send_cb`), which also reports
  * the total size through `sockit_source_size` (calling `fn` once early if needed; that
- * chunk is kept). Owns `userdata` from this call on. The caller owns `*out`.
+ * chunk is kept). Owns `userdata` from this call on. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_source_send_cb(sockit_send_cb fn,
                                     void *userdata,
@@ -1254,6 +1259,7 @@ sockit_status sockit_source_size(sockit_source *src, uint64_t *size, bool *known
 /**
  * Frees `src` and everything it owns (closing owned descriptors, calling
  * `free_userdata`). NULL or a freed handle is ignored.
+ * Never blocks, beyond what `free_userdata` does.
  */
 void sockit_source_free(sockit_source *src);
 
@@ -1280,7 +1286,7 @@ sockit_status sockit_sink_fd(int fd, bool take_ownership, sockit_sink **out);
  * truncated, or appended to with `append`. Writes are buffered (64 KiB) and flushed at
  * the end or when the source fails; the file is then closed. Fails with the open(2)
  * error. Never raises SIGPIPE (`path` may name a FIFO: see `sockit_sink_fd`). The
- * caller owns `*out`.
+ * caller owns `*out`. Blocks only in open(2).
  */
 sockit_status sockit_sink_file(const char *path, bool append, sockit_sink **out);
 
@@ -1291,7 +1297,7 @@ sockit_status sockit_sink_null(sockit_sink **out);
 
 /**
  * LTN12's error sink: every chunk and the end fail with `status` (a failure status) and
- * `message` (copied; NULL uses the status string). The caller owns `*out`.
+ * `message` (copied; NULL uses the status string). The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_sink_error(int status, const char *message, sockit_sink **out);
 
@@ -1299,13 +1305,13 @@ sockit_status sockit_sink_error(int status, const char *message, sockit_sink **o
  * LTN12's chained sink: chunks pass through `filter` into `sink`. TAKES both (even on
  * failure). At the end the filter's held-back output is delivered before the sink ends;
  * when the source fails the filter is not ended and the error goes to the sink. The
- * caller owns `*out`.
+ * caller owns `*out`. Never blocks.
  */
 sockit_status sockit_sink_chain(sockit_filter *filter, sockit_sink *sink, sockit_sink **out);
 
 /**
  * A sink handing everything to `fn` (see `sockit_sink_fn`). Owns `userdata` from this
- * call on. `fn` runs on the thread that pumps. The caller owns `*out`.
+ * call on. `fn` runs on the thread that pumps. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_sink_callback(sockit_sink_fn fn,
                                    void *userdata,
@@ -1314,7 +1320,7 @@ sockit_status sockit_sink_callback(sockit_sink_fn fn,
 
 /**
  * LuaSocket 1.3b's receive callback as a sink (see `sockit_receive_cb`). Owns `userdata`
- * from this call on. The caller owns `*out`.
+ * from this call on. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_sink_receive_cb(sockit_receive_cb fn,
                                      void *userdata,
@@ -1336,12 +1342,13 @@ sockit_status sockit_sink_end(sockit_sink *snk);
 /**
  * Tells `snk` that its source failed with `message` (NULL: "aborted"); nothing more
  * should be put. Returns `SOCKIT_OK` unless `snk` is bad.
+ * Blocks as the sink does when it flushes or closes what it owns.
  */
 sockit_status sockit_sink_fail(sockit_sink *snk, const char *message);
 
 /**
  * Frees `snk` and everything it owns (flushing nothing: end the sink first). NULL or a
- * freed handle is ignored.
+ * freed handle is ignored. Never blocks, beyond what `free_userdata` does.
  */
 void sockit_sink_free(sockit_sink *snk);
 
@@ -1402,13 +1409,13 @@ sockit_status sockit_sink_socket(sockit_socket *s, sockit_sink_mode mode, sockit
 /**
  * LTN12's filter chain: `filters[0..n)` one after the other. TAKES every filter (even on
  * failure: a NULL or bad entry fails the call and the others are freed). With `n == 0`
- * the chain passes chunks through. The caller owns `*out`.
+ * the chain passes chunks through. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_chain(sockit_filter *const *filters, size_t n, sockit_filter **out);
 
 /**
  * A filter whose work is done by `fn` (see `sockit_filter_fn`). Owns `userdata` from
- * this call on. The caller owns `*out`.
+ * this call on. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_callback(sockit_filter_fn fn,
                                      void *userdata,
@@ -1417,7 +1424,7 @@ sockit_status sockit_filter_callback(sockit_filter_fn fn,
 
 /**
  * The HTTP chunked coding as a filter: each non-empty chunk becomes
- * `<HEX>\r\n<data>\r\n`, the end `0\r\n\r\n`. The caller owns `*out`.
+ * `<HEX>\r\n<data>\r\n`, the end `0\r\n\r\n`. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_chunked_encode(sockit_filter **out);
 
@@ -1427,13 +1434,14 @@ sockit_status sockit_filter_chunked_encode(sockit_filter **out);
  * (NUL-terminated, see `sockit_buffer_cstr`) if it is not NULL; the caller keeps owning
  * that buffer and must keep it alive while the filter is in use. Malformed input fails
  * with `SOCKIT_PROTOCOL`, input ending before the last chunk with `SOCKIT_CLOSED`.
- * The caller owns `*out`.
+ * The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_chunked_decode(sockit_buffer *trailers, sockit_filter **out);
 
 /**
  * Runs a chunk (`len` bytes at `data`) through `filter`; `out` is cleared and receives
  * the output (possibly nothing). `data` must not point into `out`.
+ * Never blocks (a callback filter runs its callback).
  */
 sockit_status sockit_filter_put(sockit_filter *filter,
                                 const uint8_t *data,
@@ -1442,11 +1450,13 @@ sockit_status sockit_filter_put(sockit_filter *filter,
 
 /**
  * Ends `filter`'s input; `out` is cleared and receives what the filter held back.
+ * Never blocks (a callback filter runs its callback).
  */
 sockit_status sockit_filter_end(sockit_filter *filter, sockit_buffer *out);
 
 /**
  * Frees `filter` and everything it owns. NULL or a freed handle is ignored.
+ * Never blocks, beyond what `free_userdata` does.
  */
 void sockit_filter_free(sockit_filter *filter);
 
@@ -1472,7 +1482,7 @@ sockit_status sockit_pump_all(sockit_source *src,
 /**
  * `mime.b64(C, D)`: A is the base64 encoding of the largest prefix of C..D that needs
  * no padding, B the bytes left over; with D NULL (nil) the rest is encoded with padding
- * (see the conventions above). Writes A into `a` and B into `b`.
+ * (see the conventions above). Writes A into `a` and B into `b`. Never blocks.
  */
 sockit_status sockit_mime_b64(const uint8_t *c,
                               size_t c_len,
@@ -1484,7 +1494,7 @@ sockit_status sockit_mime_b64(const uint8_t *c,
 /**
  * `mime.unb64(C, D)`: A is the decoding of the complete 4-character groups of C..D
  * (characters outside the base64 alphabet are skipped), B the characters of the
- * incomplete group; with D NULL (nil) the incomplete group is dropped.
+ * incomplete group; with D NULL (nil) the incomplete group is dropped. Never blocks.
  */
 sockit_status sockit_mime_unb64(const uint8_t *c,
                                 size_t c_len,
@@ -1497,7 +1507,7 @@ sockit_status sockit_mime_unb64(const uint8_t *c,
  * `mime.qp(C, D, marker)`: quoted-printable encoding of C..D as far as it can be decided,
  * CRLF replaced by `marker` (`marker_len` bytes; NULL: CRLF, text mode; "=0D=0A" is
  * binary mode); B holds the undecided bytes. With D NULL the rest is encoded and ends
- * with a soft line break.
+ * with a soft line break. Never blocks.
  */
 sockit_status sockit_mime_qp(const uint8_t *c,
                              size_t c_len,
@@ -1510,7 +1520,7 @@ sockit_status sockit_mime_qp(const uint8_t *c,
 
 /**
  * `mime.unqp(C, D)`: quoted-printable decoding of C..D; B holds an unfinished `=XX` or
- * CR sequence, which is dropped when D is NULL.
+ * CR sequence, which is dropped when D is NULL. Never blocks.
  */
 sockit_status sockit_mime_unqp(const uint8_t *c,
                                size_t c_len,
@@ -1523,6 +1533,7 @@ sockit_status sockit_mime_unqp(const uint8_t *c,
  * `mime.wrp(n, C, length)`: wraps C at `length` columns with `left` columns left on the
  * current line (CR dropped, LF becomes CRLF); `*left_out` receives the columns left. With
  * C NULL (the end) A is CRLF when the line is not empty, and `*left_out` is `length`.
+ * Never blocks.
  */
 sockit_status sockit_mime_wrp(int64_t left,
                               const uint8_t *c,
@@ -1533,7 +1544,7 @@ sockit_status sockit_mime_wrp(int64_t left,
 
 /**
  * `mime.qpwrp(n, C, length)`: as `sockit_mime_wrp` with quoted-printable soft line
- * breaks (`=\r\n`), never splitting an `=XX` sequence.
+ * breaks (`=\r\n`), never splitting an `=XX` sequence. Never blocks.
  */
 sockit_status sockit_mime_qpwrp(int64_t left,
                                 const uint8_t *c,
@@ -1545,7 +1556,7 @@ sockit_status sockit_mime_qpwrp(int64_t left,
 /**
  * `mime.eol(C, D, marker)`: normalises the line breaks of D (CR, LF, CRLF, LFCR) to
  * `marker` (NULL: CRLF), given the state `ctx` of the previous call (0 at the start);
- * `*ctx_out` receives the new state. With D NULL, A is nil and the state 0.
+ * `*ctx_out` receives the new state. With D NULL, A is nil and the state 0. Never blocks.
  */
 sockit_status sockit_mime_eol(int64_t ctx,
                               const uint8_t *d,
@@ -1558,6 +1569,7 @@ sockit_status sockit_mime_eol(int64_t ctx,
 /**
  * `mime.dot(m, C)`: SMTP dot-stuffing of C given the state `state` (2 at the start of the
  * data); `*state_out` receives the new state. With C NULL, A is nil and the state 2.
+ * Never blocks.
  */
 sockit_status sockit_mime_dot(int64_t state,
                               const uint8_t *c,
@@ -1566,13 +1578,13 @@ sockit_status sockit_mime_dot(int64_t state,
                               int64_t *state_out);
 
 /**
- * Base64 encoding filter (`mime.encode("base64")`). The caller owns `*out`.
+ * Base64 encoding filter (`mime.encode("base64")`). The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_base64_encode(sockit_filter **out);
 
 /**
  * Base64 decoding filter (`mime.decode("base64")`): characters outside the alphabet are
- * skipped. The caller owns `*out`.
+ * skipped. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_base64_decode(sockit_filter **out);
 
@@ -1580,31 +1592,31 @@ sockit_status sockit_filter_base64_decode(sockit_filter **out);
  * Quoted-printable encoding filter (`mime.encode("quoted-printable", mode)`): text mode
  * keeps CRLF line breaks, `binary` mode encodes them as `=0D=0A`. Expects canonical
  * (CRLF) line breaks; lines are not wrapped (chain `sockit_filter_qp_wrap`). The caller
- * owns `*out`.
+ * owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_qp_encode(bool binary, sockit_filter **out);
 
 /**
  * Quoted-printable decoding filter (`mime.decode("quoted-printable")`). The caller owns
- * `*out`.
+ * `*out`. Never blocks.
  */
 sockit_status sockit_filter_qp_decode(sockit_filter **out);
 
 /**
  * Text (and base64) line wrapping at `length` columns (`mime.wrap("text", length)`;
- * `mime.wrap("base64")` is length 76). The caller owns `*out`.
+ * `mime.wrap("base64")` is length 76). The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_wrap(int64_t length, sockit_filter **out);
 
 /**
  * Quoted-printable line wrapping with soft line breaks at `length` columns
- * (`mime.wrap("quoted-printable")` is 76). The caller owns `*out`.
+ * (`mime.wrap("quoted-printable")` is 76). The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_qp_wrap(int64_t length, sockit_filter **out);
 
 /**
  * End-of-line normalisation (`mime.normalize(marker)`): CR, LF, CRLF and LFCR become
- * `marker` (`marker_len` bytes; NULL: CRLF). The caller owns `*out`.
+ * `marker` (`marker_len` bytes; NULL: CRLF). The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_normalize(const uint8_t *marker,
                                       size_t marker_len,
@@ -1613,7 +1625,7 @@ sockit_status sockit_filter_normalize(const uint8_t *marker,
 /**
  * SMTP dot-stuffing (`mime.stuff()`); with `end_of_data` the filter also writes the
  * final `.` line (`.\r\n`, preceded by CRLF when the data did not end with one). The
- * caller owns `*out`.
+ * caller owns `*out`. Never blocks.
  */
 sockit_status sockit_filter_dot_stuff(bool end_of_data, sockit_filter **out);
 
@@ -1625,6 +1637,7 @@ sockit_pollset *sockit_pollset_new(void);
 
 /**
  * Frees a poll set (not the sockets in it). NULL or an already freed set is ignored.
+ * Never blocks.
  */
 void sockit_pollset_free(sockit_pollset *set);
 
@@ -1714,7 +1727,7 @@ sockit_status sockit_select(sockit_socket *const *reads,
 sockit_status sockit_smtp_new(const char *host, int port, sockit_smtp **out);
 
 /**
- * Releases the settings. NULL or freed: ignored.
+ * Releases the settings. NULL or freed: ignored. Never blocks.
  */
 void sockit_smtp_free(sockit_smtp *smtp);
 
@@ -1754,6 +1767,7 @@ sockit_status sockit_smtp_send(sockit_smtp *smtp,
 /**
  * As `sockit_smtp_send`, the message read from `src` (TAKEN, even on failure), for
  * example one made by `sockit_mail_message`. `*size` (optional): the message's bytes.
+ * Blocks like `sockit_smtp_send`, within the client's timeouts.
  */
 sockit_status sockit_smtp_send_source(sockit_smtp *smtp,
                                       const char *from,
@@ -1799,6 +1813,7 @@ sockit_status sockit_mail_part_new(sockit_mail_part **out);
 
 /**
  * Releases a part (and its body source and subparts). NULL or freed: ignored.
+ * Never blocks.
  */
 void sockit_mail_part_free(sockit_mail_part *part);
 
@@ -2174,6 +2189,7 @@ sockit_status sockit_socket_flush_call(sockit_socket *s, sockit_wait_fn wait, vo
  * Moonbridge's `finish`: flushes (within the socket's timeouts), then shuts the sending
  * side down so the peer reads end of stream; reading goes on. (For Unix sockets, as in
  * Moonbridge, input then reads as end of stream.)
+ * Blocks while flushing, within the socket's timeouts.
  */
 sockit_status sockit_socket_finish(sockit_socket *s);
 
@@ -2219,7 +2235,7 @@ sockit_status sockit_socket_getsockname(sockit_socket *s,
 /**
  * The peer's address (LuaSocket's `getpeername`), with out parameters as
  * `sockit_socket_getsockname`. `SOCKIT_CLOSED` ("not connected") for a socket that is
- * not connected.
+ * not connected. Never blocks.
  */
 sockit_status sockit_socket_getpeername(sockit_socket *s,
                                         sockit_buffer *addr,
@@ -2235,7 +2251,7 @@ sockit_status sockit_socket_local_ip_raw(sockit_socket *s, sockit_buffer *raw, u
 
 /**
  * Moonbridge's `remote_ip4` / `remote_ip6` and `remote_tcpport`: as
- * `sockit_socket_local_ip_raw` for the peer's address.
+ * `sockit_socket_local_ip_raw` for the peer's address. Never blocks.
  */
 sockit_status sockit_socket_remote_ip_raw(sockit_socket *s, sockit_buffer *raw, uint16_t *port);
 
@@ -2280,6 +2296,7 @@ sockit_status sockit_socket_setstats(sockit_socket *s, double received, double s
 /**
  * The socket's descriptor in `*fd` (LuaSocket's `getfd`): -1 when closed (or for a TCP
  * master of family any that has no descriptor yet). The socket keeps owning it.
+ * Never blocks.
  */
 sockit_status sockit_socket_getfd(sockit_socket *s, int *fd);
 
@@ -2303,6 +2320,7 @@ sockit_status sockit_socket_setfd(sockit_socket *s, int fd);
 /**
  * LuaSocket's `dirty`: `*dirty` is true when received data is buffered in the socket,
  * so a read returns without asking the kernel (select treats the socket as readable).
+ * Never blocks.
  */
 sockit_status sockit_socket_dirty(sockit_socket *s, bool *dirty);
 
@@ -2334,6 +2352,7 @@ const char *sockit_last_error(void);
 
 /**
  * The library's version as "MAJOR.MINOR.PATCH". Static string: never free it.
+ * Never blocks.
  */
 const char *sockit_version(void);
 
@@ -2401,6 +2420,7 @@ sockit_status sockit_tp_close(sockit_tp *tp);
 
 /**
  * Closes and releases the connection. NULL or an already freed handle is ignored.
+ * Never blocks.
  */
 void sockit_tp_free(sockit_tp *tp);
 
@@ -2496,6 +2516,7 @@ sockit_status sockit_udp_receive(sockit_udp *u, size_t size, sockit_buffer *out)
 /**
  * As `sockit_udp_receive`, and writes the sender's address text into `addr` and its port
  * into `*port` (each may be NULL). `addr` must not be `out`.
+ * Blocks like `sockit_udp_receive`, within the socket's timeouts.
  */
 sockit_status sockit_udp_receivefrom(sockit_udp *u,
                                      size_t size,
@@ -2635,6 +2656,7 @@ sockit_status sockit_unixdgram_receive(sockit_unixdgram *u, size_t size, sockit_
 /**
  * As `sockit_unixdgram_receive`, and writes the sender's path as text into `path` (may
  * be NULL; an unbound sender gives ""). `path` must not be `out`.
+ * Blocks like `sockit_unixdgram_receive`, within the socket's timeouts.
  */
 sockit_status sockit_unixdgram_receivefrom(sockit_unixdgram *u,
                                            size_t size,
@@ -2711,24 +2733,24 @@ sockit_status sockit_unixdgram_isconnected(sockit_unixdgram *u, bool *connected)
 /**
  * Parses `url` (NUL-terminated UTF-8) into a new `sockit_url` owned by the caller.
  * Malformed URLs (empty, control characters, a bad port, a bad bracketed host) give
- * `SOCKIT_INVALID` with the reason.
+ * `SOCKIT_INVALID` with the reason. Never blocks.
  */
 sockit_status sockit_url_parse(const char *url, sockit_url **out);
 
 /**
- * A new `sockit_url` with no fields, for building. The caller owns `*out`.
+ * A new `sockit_url` with no fields, for building. The caller owns `*out`. Never blocks.
  */
 sockit_status sockit_url_new(sockit_url **out);
 
 /**
- * Frees `url`. NULL or a freed handle is ignored.
+ * Frees `url`. NULL or a freed handle is ignored. Never blocks.
  */
 void sockit_url_free(sockit_url *url);
 
 /**
  * Copies field `part` (a `sockit_url_part`) of `url` into `value` (cleared first,
  * NUL-terminated); `*present` tells whether the field is there (a field can be present
- * and empty).
+ * and empty). Never blocks.
  */
 sockit_status sockit_url_get(const sockit_url *url,
                              sockit_url_part part,
@@ -2737,37 +2759,38 @@ sockit_status sockit_url_get(const sockit_url *url,
 
 /**
  * Sets field `part` of `url` to `value` (NUL-terminated UTF-8, copied), or removes it
- * when `value` is NULL. A port must be decimal and at most 65535 (or empty).
+ * when `value` is NULL. A port must be decimal and at most 65535 (or empty). Never blocks.
  */
 sockit_status sockit_url_set(sockit_url *url, sockit_url_part part, const char *value);
 
 /**
  * Builds the URL string from the fields of `url` into `out` (as `socket.url.build`:
  * host, port, user and password take precedence over authority and userinfo).
+ * Never blocks.
  */
 sockit_status sockit_url_build(const sockit_url *url, sockit_buffer *out);
 
 /**
  * Resolves the reference `relative` against `base` (RFC 3986 section 5.2) into `out`.
- * An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`.
+ * An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
  */
 sockit_status sockit_url_absolute(const char *base, const char *relative, sockit_buffer *out);
 
 /**
  * `socket.url.escape`: every byte of `data` except ASCII letters, digits and `_` becomes
- * `%xx`. Result in `out` (cleared first; `data` must not point into it).
+ * `%xx`. Result in `out` (cleared first; `data` must not point into it). Never blocks.
  */
 sockit_status sockit_url_escape(const uint8_t *data, size_t len, sockit_buffer *out);
 
 /**
  * `socket.url.unescape`: every `%XX` of `data` becomes its byte (the result may contain
- * NUL). Result in `out` (cleared first).
+ * NUL). Result in `out` (cleared first). Never blocks.
  */
 sockit_status sockit_url_unescape(const uint8_t *data, size_t len, sockit_buffer *out);
 
 /**
  * Escapes one path segment as `socket.url.build_path` does (letters, digits and
- * `_-.!~*'():@&=+$,` stay, every other byte becomes `%XX`). Result in `out`.
+ * `_-.!~*'():@&=+$,` stay, every other byte becomes `%XX`). Result in `out`. Never blocks.
  */
 sockit_status sockit_url_protect_segment(const uint8_t *data, size_t len, sockit_buffer *out);
 

@@ -33,7 +33,7 @@ pub extern "C" fn sockit_buffer_new() -> *mut sockit_buffer {
     sockit_buffer::new(Vec::new())
 }
 
-/// Frees `buf` and its bytes. NULL or an already freed buffer is ignored.
+/// Frees `buf` and its bytes. NULL or an already freed buffer is ignored. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_free(buf: *mut sockit_buffer) {
     sockit_buffer::free(buf)
@@ -41,7 +41,7 @@ pub unsafe extern "C" fn sockit_buffer_free(buf: *mut sockit_buffer) {
 
 /// Pointer to the buffer's bytes (not NUL-terminated; may contain NUL). Valid until the
 /// next call that changes the buffer. Owned by the buffer: do not free. Returns NULL for
-/// a NULL or freed buffer; an empty buffer may return any non-NULL pointer.
+/// a NULL or freed buffer; an empty buffer may return any non-NULL pointer. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_data(buf: *const sockit_buffer) -> *const u8 {
     guard_value(std::ptr::null(), || {
@@ -49,7 +49,7 @@ pub unsafe extern "C" fn sockit_buffer_data(buf: *const sockit_buffer) -> *const
     })
 }
 
-/// Number of bytes in the buffer; 0 for a NULL or freed buffer.
+/// Number of bytes in the buffer; 0 for a NULL or freed buffer. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_len(buf: *const sockit_buffer) -> usize {
     guard_value(0, || sockit_buffer::peek(buf, |v| Ok(v.len())))
@@ -69,6 +69,7 @@ pub unsafe extern "C" fn sockit_buffer_clear(buf: *mut sockit_buffer) -> sockit_
 
 /// Appends `len` bytes from `data` (copied; NULL is allowed when `len` is 0).
 /// Returns `SOCKIT_INVALID` for a NULL or freed buffer or NULL data with a length.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_append(
     buf: *mut sockit_buffer,
@@ -85,7 +86,7 @@ pub unsafe extern "C" fn sockit_buffer_append(
 }
 
 /// Makes room for at least `additional` more bytes without reallocating later.
-/// Returns `SOCKIT_NOMEM` when that much memory cannot be had.
+/// Returns `SOCKIT_NOMEM` when that much memory cannot be had. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_reserve(
     buf: *mut sockit_buffer,
@@ -107,6 +108,7 @@ pub unsafe extern "C" fn sockit_buffer_reserve(
 /// byte (not counted in the length), so calls that return text (addresses, names) can be
 /// read with `(const char *)` string functions. Owned by the buffer, valid until the next
 /// change. Returns NULL for a NULL or freed buffer, or when no memory is left.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_buffer_cstr(buf: *mut sockit_buffer) -> *const std::ffi::c_char {
     guard_value(std::ptr::null(), || {

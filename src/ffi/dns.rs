@@ -96,13 +96,14 @@ unsafe fn put_text(buf: *mut sockit_buffer, text: &str, name: &str) -> Result<()
 }
 
 /// Frees a result handle and its strings. NULL or an already freed handle is ignored.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_hostinfo_free(info: *mut sockit_hostinfo) {
     sockit_hostinfo::free(info)
 }
 
 /// The host's name (see `sockit_hostinfo`); "" when there is none. Owned by the handle:
-/// valid until `sockit_hostinfo_free`. NULL for a NULL or freed handle.
+/// valid until `sockit_hostinfo_free`. NULL for a NULL or freed handle. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_hostinfo_name(info: *const sockit_hostinfo) -> *const c_char {
     guard_value(std::ptr::null(), || {
@@ -110,14 +111,14 @@ pub unsafe extern "C" fn sockit_hostinfo_name(info: *const sockit_hostinfo) -> *
     })
 }
 
-/// Number of aliases; 0 for a NULL or freed handle.
+/// Number of aliases; 0 for a NULL or freed handle. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_hostinfo_alias_count(info: *const sockit_hostinfo) -> usize {
     guard_value(0, || sockit_hostinfo::with(info, |h| Ok(h.aliases.len())))
 }
 
 /// Alias number `i` (from 0). Owned by the handle: valid until `sockit_hostinfo_free`.
-/// NULL when `i` is out of range or the handle is NULL or freed.
+/// NULL when `i` is out of range or the handle is NULL or freed. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_hostinfo_alias(
     info: *const sockit_hostinfo,
@@ -133,7 +134,7 @@ pub unsafe extern "C" fn sockit_hostinfo_alias(
     })
 }
 
-/// Number of addresses; 0 for a NULL or freed handle.
+/// Number of addresses; 0 for a NULL or freed handle. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_hostinfo_address_count(info: *const sockit_hostinfo) -> usize {
     guard_value(0, || sockit_hostinfo::with(info, |h| Ok(h.addresses.len())))
@@ -142,7 +143,7 @@ pub unsafe extern "C" fn sockit_hostinfo_address_count(info: *const sockit_hosti
 /// Address number `i` (from 0) as text ("127.0.0.1", "::1"); its `sockit_family`
 /// (`SOCKIT_FAMILY_INET` or `SOCKIT_FAMILY_INET6`) goes to `*family` (may be NULL).
 /// Owned by the handle: valid until `sockit_hostinfo_free`. NULL when `i` is out of
-/// range or the handle is NULL or freed (`*family` is then left alone).
+/// range or the handle is NULL or freed (`*family` is then left alone). Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_hostinfo_address(
     info: *const sockit_hostinfo,

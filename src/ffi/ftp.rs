@@ -333,7 +333,7 @@ pub unsafe extern "C" fn sockit_ftp_quit(ftp: *mut sockit_ftp) -> sockit_status 
     })
 }
 
-/// Closes (without QUIT) and releases a session. NULL or freed: ignored.
+/// Closes (without QUIT) and releases a session. NULL or freed: ignored. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_ftp_free(ftp: *mut sockit_ftp) {
     sockit_ftp::free(ftp)

@@ -124,7 +124,7 @@ pub unsafe extern "C" fn sockit_http_close_idle(client: *mut sockit_http) -> soc
     })
 }
 
-/// Closes the client's connections and releases it. NULL or freed: ignored.
+/// Closes the client's connections and releases it. NULL or freed: ignored. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_http_free(client: *mut sockit_http) {
     sockit_http::free(client)
@@ -241,6 +241,7 @@ pub unsafe extern "C" fn sockit_http_request_new(
 }
 
 /// Releases a request (and a body source it still holds). NULL or freed: ignored.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_http_request_free(req: *mut sockit_http_request) {
     sockit_http_request::free(req)
@@ -489,7 +490,7 @@ pub unsafe extern "C" fn sockit_http_response_new(
     })
 }
 
-/// Releases a response. NULL or freed: ignored.
+/// Releases a response. NULL or freed: ignored. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_http_response_free(resp: *mut sockit_http_response) {
     sockit_http_response::free(resp)

@@ -566,6 +566,7 @@ pub unsafe extern "C" fn sockit_source_error(
 
 /// LTN12's rewindable source over `src`, which it TAKES (even on failure). Chunks given
 /// to `sockit_source_unget` come out first, the last one first. The caller owns `*out`.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_source_rewind(
     src: *mut sockit_source,
@@ -605,7 +606,7 @@ pub unsafe extern "C" fn sockit_source_unget(
 /// LTN12's cat source: the chunks of `n` sources in turn, as if concatenated. TAKES every
 /// source in `sources[0..n)` (even on failure: a NULL or bad entry fails the call, and the
 /// others are freed). The first error of a part is returned and no later part is pulled.
-/// `sources` may be NULL when `n` is 0. The caller owns `*out`.
+/// `sources` may be NULL when `n` is 0. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_source_cat(
     sources: *const *mut sockit_source,
@@ -636,7 +637,7 @@ pub unsafe extern "C" fn sockit_source_cat(
 }
 
 /// LTN12's chained source: the chunks of `src` passed through `filter`. TAKES both (even
-/// on failure). Empty filter outputs are skipped. The caller owns `*out`.
+/// on failure). Empty filter outputs are skipped. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_source_chain(
     src: *mut sockit_source,
@@ -654,7 +655,7 @@ pub unsafe extern "C" fn sockit_source_chain(
 
 /// A source whose chunks come from `fn` (see `sockit_source_fn`). Owns `userdata` from
 /// this call on (see the top of this section). `fn` runs on the thread that pulls. The
-/// caller owns `*out`.
+/// caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_source_callback(
     r#fn: sockit_source_fn,
@@ -692,7 +693,7 @@ pub unsafe extern "C" fn sockit_source_callback(
 
 /// LuaSocket 1.3b's send callback as a source (see `sockit_send_cb`), which also reports
 /// the total size through `sockit_source_size` (calling `fn` once early if needed; that
-/// chunk is kept). Owns `userdata` from this call on. The caller owns `*out`.
+/// chunk is kept). Owns `userdata` from this call on. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_source_send_cb(
     r#fn: sockit_send_cb,
@@ -782,6 +783,7 @@ pub unsafe extern "C" fn sockit_source_size(
 
 /// Frees `src` and everything it owns (closing owned descriptors, calling
 /// `free_userdata`). NULL or a freed handle is ignored.
+/// Never blocks, beyond what `free_userdata` does.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_source_free(src: *mut sockit_source) {
     sockit_source::free(src)
@@ -830,7 +832,7 @@ pub unsafe extern "C" fn sockit_sink_fd(
 /// truncated, or appended to with `append`. Writes are buffered (64 KiB) and flushed at
 /// the end or when the source fails; the file is then closed. Fails with the open(2)
 /// error. Never raises SIGPIPE (`path` may name a FIFO: see `sockit_sink_fd`). The
-/// caller owns `*out`.
+/// caller owns `*out`. Blocks only in open(2).
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_file(
     path: *const c_char,
@@ -855,7 +857,7 @@ pub unsafe extern "C" fn sockit_sink_null(out: *mut *mut sockit_sink) -> sockit_
 }
 
 /// LTN12's error sink: every chunk and the end fail with `status` (a failure status) and
-/// `message` (copied; NULL uses the status string). The caller owns `*out`.
+/// `message` (copied; NULL uses the status string). The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_error(
     status: c_int,
@@ -874,7 +876,7 @@ pub unsafe extern "C" fn sockit_sink_error(
 /// LTN12's chained sink: chunks pass through `filter` into `sink`. TAKES both (even on
 /// failure). At the end the filter's held-back output is delivered before the sink ends;
 /// when the source fails the filter is not ended and the error goes to the sink. The
-/// caller owns `*out`.
+/// caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_chain(
     filter: *mut sockit_filter,
@@ -891,7 +893,7 @@ pub unsafe extern "C" fn sockit_sink_chain(
 }
 
 /// A sink handing everything to `fn` (see `sockit_sink_fn`). Owns `userdata` from this
-/// call on. `fn` runs on the thread that pumps. The caller owns `*out`.
+/// call on. `fn` runs on the thread that pumps. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_callback(
     r#fn: sockit_sink_fn,
@@ -925,7 +927,7 @@ pub unsafe extern "C" fn sockit_sink_callback(
 }
 
 /// LuaSocket 1.3b's receive callback as a sink (see `sockit_receive_cb`). Owns `userdata`
-/// from this call on. The caller owns `*out`.
+/// from this call on. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_receive_cb(
     r#fn: sockit_receive_cb,
@@ -981,6 +983,7 @@ pub unsafe extern "C" fn sockit_sink_end(snk: *mut sockit_sink) -> sockit_status
 
 /// Tells `snk` that its source failed with `message` (NULL: "aborted"); nothing more
 /// should be put. Returns `SOCKIT_OK` unless `snk` is bad.
+/// Blocks as the sink does when it flushes or closes what it owns.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_fail(
     snk: *mut sockit_sink,
@@ -996,7 +999,7 @@ pub unsafe extern "C" fn sockit_sink_fail(
 }
 
 /// Frees `snk` and everything it owns (flushing nothing: end the sink first). NULL or a
-/// freed handle is ignored.
+/// freed handle is ignored. Never blocks, beyond what `free_userdata` does.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_sink_free(snk: *mut sockit_sink) {
     sockit_sink::free(snk)
@@ -1164,7 +1167,7 @@ pub unsafe extern "C" fn sockit_sink_socket(
 
 /// LTN12's filter chain: `filters[0..n)` one after the other. TAKES every filter (even on
 /// failure: a NULL or bad entry fails the call and the others are freed). With `n == 0`
-/// the chain passes chunks through. The caller owns `*out`.
+/// the chain passes chunks through. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_chain(
     filters: *const *mut sockit_filter,
@@ -1195,7 +1198,7 @@ pub unsafe extern "C" fn sockit_filter_chain(
 }
 
 /// A filter whose work is done by `fn` (see `sockit_filter_fn`). Owns `userdata` from
-/// this call on. The caller owns `*out`.
+/// this call on. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_callback(
     r#fn: sockit_filter_fn,
@@ -1235,7 +1238,7 @@ pub unsafe extern "C" fn sockit_filter_callback(
 }
 
 /// The HTTP chunked coding as a filter: each non-empty chunk becomes
-/// `<HEX>\r\n<data>\r\n`, the end `0\r\n\r\n`. The caller owns `*out`.
+/// `<HEX>\r\n<data>\r\n`, the end `0\r\n\r\n`. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_chunked_encode(
     out: *mut *mut sockit_filter,
@@ -1251,7 +1254,7 @@ pub unsafe extern "C" fn sockit_filter_chunked_encode(
 /// (NUL-terminated, see `sockit_buffer_cstr`) if it is not NULL; the caller keeps owning
 /// that buffer and must keep it alive while the filter is in use. Malformed input fails
 /// with `SOCKIT_PROTOCOL`, input ending before the last chunk with `SOCKIT_CLOSED`.
-/// The caller owns `*out`.
+/// The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_chunked_decode(
     trailers: *mut sockit_buffer,
@@ -1295,6 +1298,7 @@ unsafe fn run_filter(
 
 /// Runs a chunk (`len` bytes at `data`) through `filter`; `out` is cleared and receives
 /// the output (possibly nothing). `data` must not point into `out`.
+/// Never blocks (a callback filter runs its callback).
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_put(
     filter: *mut sockit_filter,
@@ -1309,6 +1313,7 @@ pub unsafe extern "C" fn sockit_filter_put(
 }
 
 /// Ends `filter`'s input; `out` is cleared and receives what the filter held back.
+/// Never blocks (a callback filter runs its callback).
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_end(
     filter: *mut sockit_filter,
@@ -1318,6 +1323,7 @@ pub unsafe extern "C" fn sockit_filter_end(
 }
 
 /// Frees `filter` and everything it owns. NULL or a freed handle is ignored.
+/// Never blocks, beyond what `free_userdata` does.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_free(filter: *mut sockit_filter) {
     sockit_filter::free(filter)

@@ -78,7 +78,7 @@ unsafe fn pair_call(
 
 /// `mime.b64(C, D)`: A is the base64 encoding of the largest prefix of C..D that needs
 /// no padding, B the bytes left over; with D NULL (nil) the rest is encoded with padding
-/// (see the conventions above). Writes A into `a` and B into `b`.
+/// (see the conventions above). Writes A into `a` and B into `b`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_b64(
     c: *const u8,
@@ -93,7 +93,7 @@ pub unsafe extern "C" fn sockit_mime_b64(
 
 /// `mime.unb64(C, D)`: A is the decoding of the complete 4-character groups of C..D
 /// (characters outside the base64 alphabet are skipped), B the characters of the
-/// incomplete group; with D NULL (nil) the incomplete group is dropped.
+/// incomplete group; with D NULL (nil) the incomplete group is dropped. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_unb64(
     c: *const u8,
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn sockit_mime_unb64(
 /// `mime.qp(C, D, marker)`: quoted-printable encoding of C..D as far as it can be decided,
 /// CRLF replaced by `marker` (`marker_len` bytes; NULL: CRLF, text mode; "=0D=0A" is
 /// binary mode); B holds the undecided bytes. With D NULL the rest is encoded and ends
-/// with a soft line break.
+/// with a soft line break. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_qp(
     c: *const u8,
@@ -129,7 +129,7 @@ pub unsafe extern "C" fn sockit_mime_qp(
 }
 
 /// `mime.unqp(C, D)`: quoted-printable decoding of C..D; B holds an unfinished `=XX` or
-/// CR sequence, which is dropped when D is NULL.
+/// CR sequence, which is dropped when D is NULL. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_unqp(
     c: *const u8,
@@ -157,6 +157,7 @@ unsafe fn store_num(
 /// `mime.wrp(n, C, length)`: wraps C at `length` columns with `left` columns left on the
 /// current line (CR dropped, LF becomes CRLF); `*left_out` receives the columns left. With
 /// C NULL (the end) A is CRLF when the line is not empty, and `*left_out` is `length`.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_wrp(
     left: i64,
@@ -173,7 +174,7 @@ pub unsafe extern "C" fn sockit_mime_wrp(
 }
 
 /// `mime.qpwrp(n, C, length)`: as `sockit_mime_wrp` with quoted-printable soft line
-/// breaks (`=\r\n`), never splitting an `=XX` sequence.
+/// breaks (`=\r\n`), never splitting an `=XX` sequence. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_qpwrp(
     left: i64,
@@ -191,7 +192,7 @@ pub unsafe extern "C" fn sockit_mime_qpwrp(
 
 /// `mime.eol(C, D, marker)`: normalises the line breaks of D (CR, LF, CRLF, LFCR) to
 /// `marker` (NULL: CRLF), given the state `ctx` of the previous call (0 at the start);
-/// `*ctx_out` receives the new state. With D NULL, A is nil and the state 0.
+/// `*ctx_out` receives the new state. With D NULL, A is nil and the state 0. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_eol(
     ctx: i64,
@@ -211,6 +212,7 @@ pub unsafe extern "C" fn sockit_mime_eol(
 
 /// `mime.dot(m, C)`: SMTP dot-stuffing of C given the state `state` (2 at the start of the
 /// data); `*state_out` receives the new state. With C NULL, A is nil and the state 2.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mime_dot(
     state: i64,
@@ -225,7 +227,7 @@ pub unsafe extern "C" fn sockit_mime_dot(
     })
 }
 
-/// Base64 encoding filter (`mime.encode("base64")`). The caller owns `*out`.
+/// Base64 encoding filter (`mime.encode("base64")`). The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_base64_encode(
     out: *mut *mut sockit_filter,
@@ -237,7 +239,7 @@ pub unsafe extern "C" fn sockit_filter_base64_encode(
 }
 
 /// Base64 decoding filter (`mime.decode("base64")`): characters outside the alphabet are
-/// skipped. The caller owns `*out`.
+/// skipped. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_base64_decode(
     out: *mut *mut sockit_filter,
@@ -251,7 +253,7 @@ pub unsafe extern "C" fn sockit_filter_base64_decode(
 /// Quoted-printable encoding filter (`mime.encode("quoted-printable", mode)`): text mode
 /// keeps CRLF line breaks, `binary` mode encodes them as `=0D=0A`. Expects canonical
 /// (CRLF) line breaks; lines are not wrapped (chain `sockit_filter_qp_wrap`). The caller
-/// owns `*out`.
+/// owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_qp_encode(
     binary: bool,
@@ -269,7 +271,7 @@ pub unsafe extern "C" fn sockit_filter_qp_encode(
 }
 
 /// Quoted-printable decoding filter (`mime.decode("quoted-printable")`). The caller owns
-/// `*out`.
+/// `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_qp_decode(out: *mut *mut sockit_filter) -> sockit_status {
     guard(|| {
@@ -279,7 +281,7 @@ pub unsafe extern "C" fn sockit_filter_qp_decode(out: *mut *mut sockit_filter) -
 }
 
 /// Text (and base64) line wrapping at `length` columns (`mime.wrap("text", length)`;
-/// `mime.wrap("base64")` is length 76). The caller owns `*out`.
+/// `mime.wrap("base64")` is length 76). The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_wrap(
     length: i64,
@@ -292,7 +294,7 @@ pub unsafe extern "C" fn sockit_filter_wrap(
 }
 
 /// Quoted-printable line wrapping with soft line breaks at `length` columns
-/// (`mime.wrap("quoted-printable")` is 76). The caller owns `*out`.
+/// (`mime.wrap("quoted-printable")` is 76). The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_qp_wrap(
     length: i64,
@@ -305,7 +307,7 @@ pub unsafe extern "C" fn sockit_filter_qp_wrap(
 }
 
 /// End-of-line normalisation (`mime.normalize(marker)`): CR, LF, CRLF and LFCR become
-/// `marker` (`marker_len` bytes; NULL: CRLF). The caller owns `*out`.
+/// `marker` (`marker_len` bytes; NULL: CRLF). The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_normalize(
     marker: *const u8,
@@ -322,7 +324,7 @@ pub unsafe extern "C" fn sockit_filter_normalize(
 
 /// SMTP dot-stuffing (`mime.stuff()`); with `end_of_data` the filter also writes the
 /// final `.` line (`.\r\n`, preceded by CRLF when the data did not end with one). The
-/// caller owns `*out`.
+/// caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_filter_dot_stuff(
     end_of_data: bool,

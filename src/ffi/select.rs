@@ -70,6 +70,7 @@ pub extern "C" fn sockit_pollset_new() -> *mut sockit_pollset {
 }
 
 /// Frees a poll set (not the sockets in it). NULL or an already freed set is ignored.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_pollset_free(set: *mut sockit_pollset) {
     sockit_pollset::free(set)

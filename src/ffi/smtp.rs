@@ -83,7 +83,7 @@ pub unsafe extern "C" fn sockit_smtp_new(
     })
 }
 
-/// Releases the settings. NULL or freed: ignored.
+/// Releases the settings. NULL or freed: ignored. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_smtp_free(smtp: *mut sockit_smtp) {
     sockit_smtp::free(smtp)
@@ -165,6 +165,7 @@ pub unsafe extern "C" fn sockit_smtp_send(
 
 /// As `sockit_smtp_send`, the message read from `src` (TAKEN, even on failure), for
 /// example one made by `sockit_mail_message`. `*size` (optional): the message's bytes.
+/// Blocks like `sockit_smtp_send`, within the client's timeouts.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_smtp_send_source(
     smtp: *mut sockit_smtp,
@@ -266,6 +267,7 @@ pub unsafe extern "C" fn sockit_mail_part_new(out: *mut *mut sockit_mail_part) -
 }
 
 /// Releases a part (and its body source and subparts). NULL or freed: ignored.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_mail_part_free(part: *mut sockit_mail_part) {
     sockit_mail_part::free(part)

@@ -872,6 +872,7 @@ pub unsafe extern "C" fn sockit_socket_flush_call(
 /// Moonbridge's `finish`: flushes (within the socket's timeouts), then shuts the sending
 /// side down so the peer reads end of stream; reading goes on. (For Unix sockets, as in
 /// Moonbridge, input then reads as end of stream.)
+/// Blocks while flushing, within the socket's timeouts.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_finish(s: *mut sockit_socket) -> sockit_status {
     guard(|| sockit_socket::with(s, |sock| sock.stream()?.finish(Wait::Timeout)))
@@ -962,7 +963,7 @@ pub unsafe extern "C" fn sockit_socket_getsockname(
 
 /// The peer's address (LuaSocket's `getpeername`), with out parameters as
 /// `sockit_socket_getsockname`. `SOCKIT_CLOSED` ("not connected") for a socket that is
-/// not connected.
+/// not connected. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_getpeername(
     s: *mut sockit_socket,
@@ -1011,7 +1012,7 @@ pub unsafe extern "C" fn sockit_socket_local_ip_raw(
 }
 
 /// Moonbridge's `remote_ip4` / `remote_ip6` and `remote_tcpport`: as
-/// `sockit_socket_local_ip_raw` for the peer's address.
+/// `sockit_socket_local_ip_raw` for the peer's address. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_remote_ip_raw(
     s: *mut sockit_socket,
@@ -1139,6 +1140,7 @@ pub unsafe extern "C" fn sockit_socket_setstats(
 
 /// The socket's descriptor in `*fd` (LuaSocket's `getfd`): -1 when closed (or for a TCP
 /// master of family any that has no descriptor yet). The socket keeps owning it.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_getfd(
     s: *mut sockit_socket,
@@ -1205,6 +1207,7 @@ pub unsafe extern "C" fn sockit_socket_setfd(s: *mut sockit_socket, fd: c_int) -
 
 /// LuaSocket's `dirty`: `*dirty` is true when received data is buffered in the socket,
 /// so a read returns without asking the kernel (select treats the socket as readable).
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_dirty(
     s: *mut sockit_socket,

@@ -191,6 +191,7 @@ pub extern "C" fn sockit_last_error() -> *const c_char {
 }
 
 /// The library's version as "MAJOR.MINOR.PATCH". Static string: never free it.
+/// Never blocks.
 #[no_mangle]
 pub extern "C" fn sockit_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char

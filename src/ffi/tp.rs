@@ -159,6 +159,7 @@ pub unsafe extern "C" fn sockit_tp_close(tp: *mut sockit_tp) -> sockit_status {
 }
 
 /// Closes and releases the connection. NULL or an already freed handle is ignored.
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_tp_free(tp: *mut sockit_tp) {
     sockit_tp::free(tp)

@@ -213,6 +213,7 @@ pub unsafe extern "C" fn sockit_udp_receive(
 
 /// As `sockit_udp_receive`, and writes the sender's address text into `addr` and its port
 /// into `*port` (each may be NULL). `addr` must not be `out`.
+/// Blocks like `sockit_udp_receive`, within the socket's timeouts.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_udp_receivefrom(
     u: *mut sockit_udp,

@@ -161,6 +161,7 @@ pub unsafe extern "C" fn sockit_unixdgram_receive(
 
 /// As `sockit_unixdgram_receive`, and writes the sender's path as text into `path` (may
 /// be NULL; an unbound sender gives ""). `path` must not be `out`.
+/// Blocks like `sockit_unixdgram_receive`, within the socket's timeouts.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_unixdgram_receivefrom(
     u: *mut sockit_unixdgram,

@@ -59,7 +59,7 @@ fn part_arg(part: sockit_url_part) -> Result<usize> {
 
 /// Parses `url` (NUL-terminated UTF-8) into a new `sockit_url` owned by the caller.
 /// Malformed URLs (empty, control characters, a bad port, a bad bracketed host) give
-/// `SOCKIT_INVALID` with the reason.
+/// `SOCKIT_INVALID` with the reason. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_parse(
     url: *const c_char,
@@ -73,7 +73,7 @@ pub unsafe extern "C" fn sockit_url_parse(
     })
 }
 
-/// A new `sockit_url` with no fields, for building. The caller owns `*out`.
+/// A new `sockit_url` with no fields, for building. The caller owns `*out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_new(out: *mut *mut sockit_url) -> sockit_status {
     guard(|| {
@@ -82,7 +82,7 @@ pub unsafe extern "C" fn sockit_url_new(out: *mut *mut sockit_url) -> sockit_sta
     })
 }
 
-/// Frees `url`. NULL or a freed handle is ignored.
+/// Frees `url`. NULL or a freed handle is ignored. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_free(url: *mut sockit_url) {
     sockit_url::free(url)
@@ -90,7 +90,7 @@ pub unsafe extern "C" fn sockit_url_free(url: *mut sockit_url) {
 
 /// Copies field `part` (a `sockit_url_part`) of `url` into `value` (cleared first,
 /// NUL-terminated); `*present` tells whether the field is there (a field can be present
-/// and empty).
+/// and empty). Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_get(
     url: *const sockit_url,
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn sockit_url_get(
 }
 
 /// Sets field `part` of `url` to `value` (NUL-terminated UTF-8, copied), or removes it
-/// when `value` is NULL. A port must be decimal and at most 65535 (or empty).
+/// when `value` is NULL. A port must be decimal and at most 65535 (or empty). Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_set(
     url: *mut sockit_url,
@@ -147,6 +147,7 @@ pub unsafe extern "C" fn sockit_url_set(
 
 /// Builds the URL string from the fields of `url` into `out` (as `socket.url.build`:
 /// host, port, user and password take precedence over authority and userinfo).
+/// Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_build(
     url: *const sockit_url,
@@ -162,7 +163,7 @@ pub unsafe extern "C" fn sockit_url_build(
 }
 
 /// Resolves the reference `relative` against `base` (RFC 3986 section 5.2) into `out`.
-/// An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`.
+/// An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_absolute(
     base: *const c_char,
@@ -179,7 +180,7 @@ pub unsafe extern "C" fn sockit_url_absolute(
 }
 
 /// `socket.url.escape`: every byte of `data` except ASCII letters, digits and `_` becomes
-/// `%xx`. Result in `out` (cleared first; `data` must not point into it).
+/// `%xx`. Result in `out` (cleared first; `data` must not point into it). Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_escape(
     data: *const u8,
@@ -196,7 +197,7 @@ pub unsafe extern "C" fn sockit_url_escape(
 }
 
 /// `socket.url.unescape`: every `%XX` of `data` becomes its byte (the result may contain
-/// NUL). Result in `out` (cleared first).
+/// NUL). Result in `out` (cleared first). Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_unescape(
     data: *const u8,
@@ -213,7 +214,7 @@ pub unsafe extern "C" fn sockit_url_unescape(
 }
 
 /// Escapes one path segment as `socket.url.build_path` does (letters, digits and
-/// `_-.!~*'():@&=+$,` stay, every other byte becomes `%XX`). Result in `out`.
+/// `_-.!~*'():@&=+$,` stay, every other byte becomes `%XX`). Result in `out`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_protect_segment(
     data: *const u8,
