@@ -130,6 +130,7 @@ static int select_collect(lua_State *L, sockit_pollset *set, int t, int events, 
         }
         o = sk51_toobj(L, -1);
         if (o != NULL && o->type == SK_STREAM && o->s) {
+            sk51_settle(o);
             st = sockit_pollset_add_socket(set, o->s, events, NULL);
         } else if (o != NULL && o->type == SK_UDP && o->u) {
             st = sockit_pollset_add_udp(set, o->u, events, NULL);

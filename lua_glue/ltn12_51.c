@@ -1610,7 +1610,7 @@ static sockit_socket *check_socket(lua_State *L, int i)
     sk_obj *o = sk51_toobj(L, i);
     if (o == NULL || o->type != SK_STREAM || o->s == NULL)
         luaL_argerror(L, i, "stream socket expected");
-    return o->s;
+    return sk51_lend(o);
 }
 
 /* socket_source(mode, sock [, length or headers] [, blocksize]): "by-length",

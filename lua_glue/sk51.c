@@ -3,6 +3,7 @@
  * objects, errors, argument conversions.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sk51.h"
@@ -171,6 +172,32 @@ sk_obj *sk51_newobj(lua_State *L, const char *cls, size_t size)
     memset(o, 0, size);
     sk51_setclass(L, cls);
     return o;
+}
+
+/* ---------------------------------------------------------------- look-ahead */
+
+void sk51_settle(sk_obj *o)
+{
+    sk_ahead *a = o->ahead;
+    if (a == NULL || (a->owed == 0 && a->count == 0))
+        return;
+    if (a->owed > 0 && o->s)
+        sockit_socket_consume(o->s, a->owed);
+    a->owed = 0;
+    a->next = a->count = 0;
+}
+
+sockit_socket *sk51_lend(sk_obj *o)
+{
+    sk51_settle(o);
+    o->lent = 1;
+    return o->s;
+}
+
+void sk51_ahead_free(sk_obj *o)
+{
+    free(o->ahead);
+    o->ahead = NULL;
 }
 
 /* ---------------------------------------------------------------- conversions */

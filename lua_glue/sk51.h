@@ -22,9 +22,13 @@
 #if defined(__GNUC__)
 #define SK_HIDDEN __attribute__((visibility("hidden")))
 #define SK_EXPORT __attribute__((visibility("default")))
+#define SK_NOINLINE __attribute__((noinline))
+#define SK_INLINE __attribute__((always_inline)) inline
 #else
 #define SK_HIDDEN
 #define SK_EXPORT
+#define SK_NOINLINE
+#define SK_INLINE inline
 #endif
 
 /* What an object wraps. */
@@ -33,6 +37,24 @@ enum {
     SK_UDP = 2,    /* sockit_udp */
 };
 
+/*
+ * Lines a stream object's "*l" receive has looked at ahead with sockit_socket_peek_lines:
+ * line[next..count) are still to be returned; `owed` counts the bytes of those already
+ * returned, which are consumed from the socket (sk51_settle) before anything else uses
+ * it. The views stay valid because nothing else touches the socket meanwhile: every
+ * method settles first, and an object whose handle is lent out (sk51_lend) never looks
+ * ahead again. The record is made when a receive first finds lines behind its own, with
+ * room for SK_AHEAD_MIN; it doubles (up to SK_AHEAD_MAX) each time a look fills it, so
+ * only a socket that keeps receiving many short lines gets a large one.
+ */
+#define SK_AHEAD_MIN 32
+#define SK_AHEAD_MAX 1024
+typedef struct {
+    unsigned next, count, size;
+    size_t owed;
+    sockit_line line[1]; /* `size` of them */
+} sk_ahead;
+
 /* Every sockit-backed userdata starts with this. */
 typedef struct {
     int type;           /* SK_STREAM or SK_UDP */
@@ -40,7 +62,18 @@ typedef struct {
     sockit_udp *u;      /* SK_UDP */
     int family;         /* "tcp" objects: SOCKIT_FAMILY_*; SOCKIT_FAMILY_UNIX for Unix */
     int closed_by_user; /* Moonbridge: close/reset was called */
+    sk_ahead *ahead;    /* LuaSocket stream objects: see sk_ahead (NULL until used) */
+    int lent;           /* the handle is held outside the object: no looking ahead */
 } sk_obj;
+
+/* Consumes the lines an object's receive returned from its look-ahead and forgets the
+ * rest (they stay buffered in the socket). Call before any other use of o->s. */
+SK_HIDDEN void sk51_settle(sk_obj *o);
+/* The object's stream handle for a holder that keeps it beyond this call (a socket
+ * source or sink): settles and turns looking ahead off for good. */
+SK_HIDDEN sockit_socket *sk51_lend(sk_obj *o);
+/* Frees the look-ahead record (from __gc). */
+SK_HIDDEN void sk51_ahead_free(sk_obj *o);
 
 /* The field every sockit metatable carries, so other modules recognise the objects. */
 #define SK_MARK "__sockit"

@@ -8,15 +8,21 @@
  * The class of an object follows the socket's state after every call that can change
  * it (connect, listen), so it always says what the object can do.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sk51.h"
 
 #define STREAM_MARK "sockit{stream}"
 
+/* Its address marks the userdata this module makes as stream_obj (see test_stream). */
+static const char stream_magic = 's';
+
 typedef struct {
     sk_obj base;
     const sk_stream_classes *c;
+    const char *magic; /* &stream_magic */
+    int cls;           /* NEED_MASTER, NEED_CLIENT or NEED_SERVER: the class it has now */
 } stream_obj;
 
 /* ---------------------------------------------------------------- checks */
@@ -24,36 +30,43 @@ typedef struct {
 enum { NEED_ANY, NEED_MASTER, NEED_CLIENT, NEED_SERVER };
 
 /*
- * Every method is a C closure with these upvalues (so that checks need no registry
- * lookups by name): 1 the module's scratch buffers, 2..4 the metatables of the master,
- * client and server classes, 5 the family's class names (light userdata).
+ * Every method is a C closure with these upvalues (so that nothing needs a registry
+ * lookup by name): 1 the module's scratch buffers, 2 the family's class names (light
+ * userdata), 3 the string "*l".
  */
 #define UP_SCRATCH 1
-#define UP_CLASSES 5
-#define NUPVALUES 5
+#define UP_CLASSES 2
+#define UP_LINE 3
+#define NUPVALUES 3
 
 static sk_scratch *scratch(lua_State *L)
 {
     return (sk_scratch *)lua_touserdata(L, lua_upvalueindex(UP_SCRATCH));
 }
 
-static stream_obj *check_stream(lua_State *L, int i, int need)
+/*
+ * The object at i, of the class `need`, or a Lua error (LuaSocket's message).
+ *
+ * A userdata is one of this module's stream objects when it has exactly their size and
+ * carries the address of stream_magic (which no other userdata can: Lua code cannot
+ * write into a userdata, and C code of another module has no reason to store this
+ * module's private address). That takes two calls into Lua where comparing metatables
+ * takes four, which matters on the path of a "*l" receive. The class is the object's
+ * `cls`, kept equal to its metatable's by sync_class.
+ */
+static SK_INLINE int is_stream(lua_State *L, int i, const stream_obj *o, int need)
+{
+    return o != NULL && lua_objlen(L, i) == sizeof *o && o->magic == &stream_magic &&
+           (need == NEED_ANY || o->cls == need);
+}
+
+static stream_obj *test_stream(lua_State *L, int i, int need)
 {
     stream_obj *o = (stream_obj *)lua_touserdata(L, i);
     const sk_stream_classes *c;
     const char *want;
-    if (o != NULL && lua_getmetatable(L, i)) {
-        int ok;
-        if (need == NEED_ANY)
-            ok = lua_rawequal(L, -1, lua_upvalueindex(2)) ||
-                 lua_rawequal(L, -1, lua_upvalueindex(3)) ||
-                 lua_rawequal(L, -1, lua_upvalueindex(4));
-        else
-            ok = lua_rawequal(L, -1, lua_upvalueindex(1 + need));
-        lua_pop(L, 1);
-        if (ok)
-            return o;
-    }
+    if (is_stream(L, i, o, need))
+        return o;
     c = (const sk_stream_classes *)lua_touserdata(L, lua_upvalueindex(UP_CLASSES));
     want = need == NEED_MASTER   ? c->master
            : need == NEED_CLIENT ? c->client
@@ -61,6 +74,15 @@ static stream_obj *check_stream(lua_State *L, int i, int need)
                                  : c->any;
     luaL_argerror(L, i, lua_pushfstring(L, "%s expected", want));
     return NULL;
+}
+
+/* As test_stream, for a method that uses the socket: settles the object's look-ahead
+ * first (see sk_ahead), so that the socket holds exactly what Lua has not received. */
+static stream_obj *check_stream(lua_State *L, int i, int need)
+{
+    stream_obj *o = test_stream(L, i, need);
+    sk51_settle(&o->base);
+    return o;
 }
 
 /* Sets the object's class from its socket's state (a closed socket keeps its class). */
@@ -73,12 +95,15 @@ static void sync_class(lua_State *L, int i, stream_obj *o)
     switch (st) {
     case SOCKIT_STATE_MASTER:
         cls = o->c->master;
+        o->cls = NEED_MASTER;
         break;
     case SOCKIT_STATE_CLIENT:
         cls = o->c->client;
+        o->cls = NEED_CLIENT;
         break;
     case SOCKIT_STATE_SERVER:
         cls = o->c->server;
+        o->cls = NEED_SERVER;
         break;
     default:
         return;
@@ -170,15 +195,104 @@ static int m_send(lua_State *L)
     SK_DEBUG_RETURN(L, 3);
 }
 
-static int m_receive(lua_State *L)
+/* True when receive's arguments ask for a plain "*l" line: no pattern, or "*l" / "l",
+ * and no prefix. (Strings are interned, so "*l" itself is one comparison.) */
+static SK_INLINE int plain_line(lua_State *L, int top)
 {
-    stream_obj *o = check_stream(L, 1, NEED_CLIENT);
-    sk_scratch *S = scratch(L);
+    int t;
+    if (top == 1 || (top == 2 && lua_rawequal(L, 2, lua_upvalueindex(UP_LINE))))
+        return 1;
+    t = lua_type(L, 2);
+    if (t == LUA_TSTRING) {
+        const char *p = lua_tostring(L, 2);
+        if (p[0] == '*')
+            p++;
+        if (p[0] != 'l')
+            return 0;
+    } else if (t != LUA_TNONE && t != LUA_TNIL) {
+        return 0;
+    }
+    return lua_isnoneornil(L, 3);
+}
+
+/*
+ * Hands out the next line looked at ahead (see sk_ahead); false when there is none.
+ * After a "*l" receive that got its line, the lines already buffered behind it are
+ * looked at with one sockit_socket_peek_lines call, so that a loop reading many short
+ * lines takes the socket's lock and copies once per buffer rather than once per line.
+ */
+static SK_INLINE int next_ahead(lua_State *L, stream_obj *o, int top)
+{
+    sk_ahead *a = o->base.ahead;
+    const sockit_line *l;
+    if (a == NULL || a->next >= a->count)
+        return 0;
+    l = &a->line[a->next++];
+    a->owed += l->size;
+    lua_pushlstring(L, (const char *)l->data, l->len);
+    /* then two nils: LuaSocket 3 returns three values */
+    lua_settop(L, top + 3);
+    return 1;
+}
+
+/* A look-ahead record with room for `size` lines (or NULL without memory). */
+static sk_ahead *ahead_alloc(sk_ahead *old, unsigned size)
+{
+    sk_ahead *a = (sk_ahead *)realloc(old, sizeof *a + (size - 1) * sizeof(sockit_line));
+    if (a != NULL)
+        a->size = size;
+    return a;
+}
+
+/* Looks ahead after a line was received (see next_ahead). */
+static void look_ahead(stream_obj *o)
+{
+    sk_ahead *a = o->base.ahead;
+    sockit_line first[4];
+    size_t n = 0;
+    if (o->base.lent)
+        return;
+    if (a == NULL) {
+        /* Most sockets never have a line waiting behind the one just received; they
+         * get no record. */
+        if (sockit_socket_peek_lines(o->base.s, SOCKIT_PATTERN_LINE, first, 4, &n) !=
+                SOCKIT_OK ||
+            n == 0)
+            return;
+        a = o->base.ahead = ahead_alloc(NULL, SK_AHEAD_MIN);
+        if (a == NULL)
+            return;
+    }
+    for (;;) {
+        sk_ahead *b;
+        if (sockit_socket_peek_lines(o->base.s, SOCKIT_PATTERN_LINE, a->line, a->size, &n) !=
+            SOCKIT_OK)
+            n = 0;
+        if (n < a->size || a->size >= SK_AHEAD_MAX || (b = ahead_alloc(a, a->size * 2)) == NULL)
+            break;
+        a = o->base.ahead = b; /* it was full: look again with twice the room */
+    }
+    a->next = 0;
+    a->count = (unsigned)n;
+    a->owed = 0;
+}
+
+static SK_NOINLINE int receive(lua_State *L)
+{
+    stream_obj *o = test_stream(L, 1, NEED_CLIENT);
+    sk_scratch *S;
     size_t plen = 0, count = 0;
-    const char *prefix = luaL_optlstring(L, 3, NULL, &plen);
+    const char *prefix;
     sockit_pattern pat = SOCKIT_PATTERN_LINE;
     sockit_status st;
+    int top = lua_gettop(L);
+    int line = plain_line(L, top);
     SK_DEBUG_START;
+    if (line && next_ahead(L, o, top))
+        SK_DEBUG_RETURN(L, 3);
+    sk51_settle(&o->base);
+    S = scratch(L);
+    prefix = luaL_optlstring(L, 3, NULL, &plen);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         lua_Number n = lua_tonumber(L, 2);
         if (n < 0)
@@ -218,14 +332,33 @@ static int m_receive(lua_State *L)
         SK_DEBUG_RETURN(L, 3);
     }
     sk51_pushbuffer(L, S->data);
+    if (line)
+        look_ahead(o);
     lua_pushnil(L);
     lua_pushnil(L);
     SK_DEBUG_RETURN(L, 3);
 }
 
+/*
+ * receive: a "*l" line looked at ahead is handed out here with six calls into Lua and
+ * no call into sockit; everything else (and every call in DEBUG builds, which time the
+ * call) goes to receive(). A loop reading lines spends most of its time here.
+ */
+static int m_receive(lua_State *L)
+{
+#ifndef SOCKIT_LUA_DEBUG
+    stream_obj *o = (stream_obj *)lua_touserdata(L, 1);
+    int top = lua_gettop(L);
+    if (is_stream(L, 1, o, NEED_CLIENT) && plain_line(L, top) && next_ahead(L, o, top))
+        return 3;
+#endif
+    return receive(L);
+}
+
 static int m_close(lua_State *L)
 {
     stream_obj *o = check_stream(L, 1, NEED_ANY);
+    sk51_ahead_free(&o->base);
     sockit_socket_close(o->base.s);
     lua_pushnumber(L, 1);
     return 1;
@@ -453,9 +586,12 @@ static int m_getoption(lua_State *L)
 static int m_gc(lua_State *L)
 {
     stream_obj *o = (stream_obj *)lua_touserdata(L, 1);
-    if (o && o->base.s) {
-        sockit_socket_free(o->base.s);
-        o->base.s = NULL;
+    if (o) {
+        sk51_ahead_free(&o->base);
+        if (o->base.s) {
+            sockit_socket_free(o->base.s);
+            o->base.s = NULL;
+        }
     }
     return 0;
 }
@@ -518,13 +654,11 @@ void sk51_stream_open(lua_State *L, const sk_stream_classes *c)
         luaL_getmetatable(L, classes[k]);
         lua_getfield(L, -1, "__index");
         for (m = methods; m->name; m++) {
-            int u;
             if (unix_family && unix_lacks(m->name))
                 continue;
             lua_getfield(L, LUA_REGISTRYINDEX, c->scratch);
-            for (u = 0; u < 3; u++)
-                luaL_getmetatable(L, classes[u]);
             lua_pushlightuserdata(L, (void *)c);
+            lua_pushliteral(L, "*l");
             lua_pushcclosure(L, m->func, NUPVALUES);
             lua_setfield(L, -2, m->name);
         }
@@ -544,4 +678,8 @@ void sk51_stream_push(lua_State *L, const sk_stream_classes *c, sockit_socket *s
     o->base.s = s;
     o->base.family = family;
     o->c = c;
+    o->magic = &stream_magic;
+    o->cls = st == SOCKIT_STATE_CLIENT   ? NEED_CLIENT
+             : st == SOCKIT_STATE_SERVER ? NEED_SERVER
+                                         : NEED_MASTER;
 }

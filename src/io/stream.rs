@@ -20,7 +20,7 @@
 use super::pattern::{self, Source};
 pub use super::pattern::{Pattern, ReadEnd};
 pub use super::readbuf::LineMode;
-use super::readbuf::{ReadBuf, ScanState, READ_CHUNK};
+use super::readbuf::{find_lf, ReadBuf, ScanState, READ_CHUNK};
 use super::timeout::{Deadline, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::poll::{wait_fd, POLLIN, POLLOUT};
@@ -307,6 +307,16 @@ impl Stream {
         }
     }
 
+    /// Up to `max` complete lines already buffered, without consuming or reading (see
+    /// [`ReadBuf::peek_lines`]). None once closed.
+    pub fn peek_lines(&mut self, mode: LineMode, max: usize, f: impl FnMut(&[u8], usize)) -> usize {
+        if self.closed {
+            0
+        } else {
+            self.rbuf.peek_lines(mode, max, f)
+        }
+    }
+
     /// Drops the first `n` buffered input bytes (see [`buffered`](Self::buffered)).
     pub fn consume(&mut self, n: usize) {
         self.rbuf.consume(n);
@@ -401,7 +411,7 @@ impl Stream {
         if let Pattern::Line(mode) = pat {
             // Fast path: a whole line is buffered. (A closed or connecting stream has an
             // empty buffer, so it always takes the slow path, which checks.)
-            if let Some(i) = memchr::memchr(b'\n', self.rbuf.data()) {
+            if let Some(i) = find_lf(self.rbuf.data()) {
                 self.rbuf
                     .take_line_at(mode, i, out, &mut ScanState::default());
                 return Ok(());
