@@ -363,6 +363,127 @@ static void test_patterns_prefix_and_partial_data(void) {
     sockit_buffer_free(b);
 }
 
+/* True when line l holds the bytes of str and occupies size bytes of input. */
+static int line_is(const sockit_line *l, const char *str, size_t size) {
+    return l->len == strlen(str) && memcmp(l->data, str, l->len) == 0 && l->size == size;
+}
+
+static void test_peek_lines_and_consume(void) {
+    sockit_socket *srv, *c, *a, *m = NULL;
+    sockit_buffer *b = sockit_buffer_new();
+    sockit_line lines[8];
+    size_t n = 99, total = 0, got = 0, k;
+    bool dirty = false;
+    int ok = 1;
+    make_pair(&srv, &c, &a);
+
+    /* Bad arguments, and a socket that is not a client. */
+    CHECK_STATUS(sockit_socket_peek_lines(NULL, SOCKIT_PATTERN_LINE, lines, 8, &n),
+                 SOCKIT_INVALID);
+    CHECK(n == 0); /* set at once, so it reads 0 after any failure */
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, NULL),
+                 SOCKIT_INVALID);
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_ALL, lines, 8, &n), SOCKIT_INVALID);
+    CHECK(n == 0);
+    CHECK_STATUS(sockit_socket_peek_lines(a, 99, lines, 8, &n), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, NULL, 8, &n), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "lines is NULL") != NULL);
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, SIZE_MAX, &n),
+                 SOCKIT_INVALID);
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, NULL, 0, &n));
+    CHECK(n == 0);
+    CHECK_STATUS(sockit_socket_consume(NULL, 0), SOCKIT_INVALID);
+    CHECK_OK(sockit_tcp_new(SOCKIT_FAMILY_INET, &m));
+    CHECK(sockit_socket_peek_lines(m, SOCKIT_PATTERN_LINE, lines, 8, &n) != SOCKIT_OK);
+    CHECK(sockit_socket_consume(m, 0) != SOCKIT_OK);
+    CHECK(sockit_socket_peek_lines(srv, SOCKIT_PATTERN_LINE, lines, 8, &n) != SOCKIT_OK);
+    sockit_socket_free(m);
+
+    /* Nothing buffered yet: no lines, at once (peeking never reads). */
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n));
+    CHECK(n == 0);
+
+    CHECK(send_str(c, "first\nb\r\nc\rd\ne\r\nf"));
+    CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_BUF_STR(b, "first");
+    /* "*l" views: CRLF ends early; "c\rd" would need its CR cut out, so the look stops. */
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n));
+    CHECK(n == 1 && line_is(&lines[0], "b", 3));
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE_RAW, lines, 8, &n));
+    CHECK(n == 3 && line_is(&lines[0], "b\r", 3) && line_is(&lines[1], "c\rd", 4) &&
+          line_is(&lines[2], "e\r", 3));
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE_CRLF13, lines, 8, &n));
+    CHECK(n == 3 && line_is(&lines[0], "b", 3) && line_is(&lines[1], "c\rd", 4) &&
+          line_is(&lines[2], "e", 3));
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE_RAW, lines, 2, &n));
+    CHECK(n == 2);
+    /* Consuming what was looked at moves past it, as receiving would. */
+    CHECK_OK(sockit_socket_consume(a, lines[0].size + lines[1].size));
+    CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_BUF_STR(b, "e");
+    /* "f" is buffered: consuming 2 is refused and consumes nothing. */
+    CHECK_STATUS(sockit_socket_consume(a, 2), SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "1 are buffered") != NULL);
+    CHECK_OK(sockit_socket_dirty(a, &dirty));
+    CHECK(dirty);
+    CHECK_OK(sockit_socket_consume(a, 0));
+    CHECK_OK(sockit_socket_consume(a, 1));
+    CHECK_OK(sockit_socket_dirty(a, &dirty));
+    CHECK(!dirty);
+    CHECK_OK(sockit_socket_settimeout(a, 0.05, "b"));
+    CHECK_STATUS(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b), SOCKIT_TIMEOUT);
+    CHECK_BUF_STR(b, "");
+    CHECK_OK(sockit_socket_settimeout(a, 5, "b"));
+
+    /* 20,000 numbered lines, read as one receive then peeks of up to 8, come out whole
+     * and in order. */
+    {
+        char chunk[16 * 1024];
+        size_t len = 0, i;
+        for (i = 0; i < 20000; i++) {
+            len += (size_t)snprintf(chunk + len, sizeof chunk - len, "%zu\n", i);
+            if (len > sizeof chunk - 32 || i == 19999) {
+                size_t sent = 0;
+                CHECK_OK(sockit_socket_send(c, (const uint8_t *)chunk, len, &sent));
+                len = 0;
+            }
+        }
+    }
+    while (got < 20000 && ok) {
+        char want[32];
+        CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+        snprintf(want, sizeof want, "%zu", got);
+        ok = sockit_buffer_len(b) == strlen(want) &&
+             memcmp(sockit_buffer_data(b), want, strlen(want)) == 0;
+        got++;
+        if (sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n) != SOCKIT_OK)
+            ok = 0;
+        total = 0;
+        for (k = 0; k < n && ok; k++, got++) {
+            snprintf(want, sizeof want, "%zu", got);
+            ok = line_is(&lines[k], want, strlen(want) + 1);
+            total += lines[k].size;
+        }
+        if (sockit_socket_consume(a, total) != SOCKIT_OK)
+            ok = 0;
+    }
+    CHECK_WHY(ok && got == 20000, "lines through peek and consume came out wrong");
+
+    /* A closed socket says so, even with lines it had buffered. */
+    CHECK(send_str(c, "late\nlines\n"));
+    CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+    CHECK_OK(sockit_socket_close(a));
+    n = 5;
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n), SOCKIT_CLOSED);
+    CHECK(n == 0);
+    CHECK_STATUS(sockit_socket_consume(a, 1), SOCKIT_CLOSED);
+    free3(srv, c, a);
+    /* A freed one is refused. */
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_socket_consume(a, 0), SOCKIT_INVALID);
+    sockit_buffer_free(b);
+}
+
 static void test_send_range(void) {
     sockit_socket *srv, *c, *a;
     sockit_buffer *b = sockit_buffer_new();
@@ -831,6 +952,7 @@ int main(void) {
     test_names_and_raw_addresses();
     test_timeouts_and_accept();
     test_patterns_prefix_and_partial_data();
+    test_peek_lines_and_consume();
     test_send_range();
     test_reset_mid_transfer_and_vanished_peer();
     test_moonbridge_calls();

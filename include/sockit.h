@@ -2095,10 +2095,11 @@ sockit_status sockit_socket_receive(sockit_socket *s,
  * consuming them and without reading: fills `lines[0..*n]` with up to `max` of them, in
  * order, as `pattern` (`SOCKIT_PATTERN_LINE`, `_LINE_CRLF13` or `_LINE_RAW`) would
  * return them. It stops early before a line the pattern would have to change in the
- * middle (a CR inside a `SOCKIT_PATTERN_LINE` line) and before an incomplete line;
- * `sockit_socket_receive` returns those. `*n` is 0 when nothing complete is buffered or
- * the socket is closed. Moving past `k` lines is `sockit_socket_consume` of the sum of
- * their `size`s.
+ * middle (a CR inside a `SOCKIT_PATTERN_LINE` line, other than one right before the
+ * LF) and before an incomplete line; `sockit_socket_receive` returns those. `*n` is 0
+ * when nothing complete is buffered (and after any failure); a closed socket gives
+ * `SOCKIT_CLOSED`. Moving past `k` lines is `sockit_socket_consume` of the sum of their
+ * `size`s.
  *
  * This is the zero-copy way to read many short lines: one call hands out every buffered
  * line, where `sockit_socket_receive` takes the socket's lock and copies once per line.
@@ -2117,7 +2118,8 @@ sockit_status sockit_socket_peek_lines(sockit_socket *s,
 /**
  * Drops the first `n` bytes of a client's read buffer, as if a read had returned them
  * (after `sockit_socket_peek_lines`: the sum of the `size`s of the lines used). `n`
- * larger than what is buffered is `SOCKIT_INVALID` and consumes nothing. Never blocks.
+ * larger than what is buffered is `SOCKIT_INVALID` and consumes nothing; a closed socket
+ * gives `SOCKIT_CLOSED`. Never blocks.
  */
 sockit_status sockit_socket_consume(sockit_socket *s, size_t n);
 
@@ -2333,8 +2335,9 @@ sockit_status sockit_socket_setoption_linger(sockit_socket *s, bool on, int secs
 sockit_status sockit_socket_getoption_linger(sockit_socket *s, bool *on, int *secs);
 
 /**
- * LuaSocket's `getstats`: bytes received, bytes sent, and the object's age in seconds;
- * each out pointer may be NULL. Never blocks.
+ * LuaSocket's `getstats`: bytes received (as LuaSocket counts them: those the receiving
+ * calls returned, not those still buffered), bytes sent, and the object's age in
+ * seconds; each out pointer may be NULL. Never blocks.
  */
 sockit_status sockit_socket_getstats(sockit_socket *s, double *received, double *sent, double *age);
 

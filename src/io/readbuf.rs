@@ -304,30 +304,37 @@ impl ReadBuf {
     /// Looks at up to `max` complete lines at the front of the buffer without consuming
     /// them: calls `f(line, size)` for each, `line` being what `take_line` in `mode` would
     /// give and `size` the bytes the line occupies (its LF included). Stops before a line
-    /// that `mode` would have to change in the middle (a CR inside a `StripAllCr` line),
-    /// so every `line` is a slice of the buffer. Returns how many lines it saw.
-    pub fn peek_lines(
-        &mut self,
-        mode: LineMode,
-        max: usize,
-        mut f: impl FnMut(&[u8], usize),
-    ) -> usize {
+    /// that `mode` would have to change in the middle (a CR inside a `StripAllCr` line
+    /// other than one right before the LF), so every `line` is a slice of the buffer.
+    /// Returns how many lines it saw.
+    pub fn peek_lines(&self, mode: LineMode, max: usize, mut f: impl FnMut(&[u8], usize)) -> usize {
         let mut n = 0;
         let mut at = self.start;
+        // Where the next CR at or after `at` is (`end`: none); found once per CR.
+        let mut cr = self.start;
+        let mut cr_known = false;
         while n < max {
             let Some(i) = find_lf(&self.buf[at..self.end]) else {
                 break;
             };
             let lf = at + i;
+            let before_cr = lf > at && self.buf[lf - 1] == b'\r';
             let line = match mode {
                 LineMode::Raw => at..lf,
-                LineMode::StripCrBeforeLf if lf > at && self.buf[lf - 1] == b'\r' => at..lf - 1,
+                LineMode::StripCrBeforeLf if before_cr => at..lf - 1,
                 LineMode::StripCrBeforeLf => at..lf,
                 LineMode::StripAllCr => {
-                    if self.has_cr(lf) {
+                    // A CR before the LF (CRLF text) is dropped by ending the view early;
+                    // one inside the line would need the bytes changed.
+                    let end = if before_cr { lf - 1 } else { lf };
+                    if !cr_known || cr < at {
+                        cr = memchr(b'\r', &self.buf[at..self.end]).map_or(self.end, |p| at + p);
+                        cr_known = true;
+                    }
+                    if cr < end {
                         break;
                     }
-                    at..lf
+                    at..end
                 }
             };
             f(&self.buf[line], lf + 1 - at);
@@ -412,6 +419,93 @@ impl ReadBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn peek_all(rb: &mut ReadBuf, mode: LineMode, max: usize) -> Vec<(Vec<u8>, usize)> {
+        let mut v = Vec::new();
+        let n = rb.peek_lines(mode, max, |l, size| v.push((l.to_vec(), size)));
+        assert_eq!(n, v.len());
+        v
+    }
+
+    #[test]
+    fn peek_lines_gives_what_take_line_would_without_consuming() {
+        let data = b"a\r\nb\n\nc\rd\ne\r\r\nf";
+        let mut rb = filled(&[data]);
+        let l = |s: &str, n| (s.as_bytes().to_vec(), n);
+        // 2.0 "*l": CRLF lines are views ending before the CR; "c\rd" needs its CR cut
+        // out of the middle, so the look stops there.
+        assert_eq!(
+            peek_all(&mut rb, LineMode::StripAllCr, 10),
+            vec![l("a", 3), l("b", 2), l("", 1)]
+        );
+        assert_eq!(
+            peek_all(&mut rb, LineMode::Raw, 10),
+            vec![
+                l("a\r", 3),
+                l("b", 2),
+                l("", 1),
+                l("c\rd", 4),
+                l("e\r\r", 4)
+            ]
+        );
+        assert_eq!(
+            peek_all(&mut rb, LineMode::StripCrBeforeLf, 10),
+            vec![l("a", 3), l("b", 2), l("", 1), l("c\rd", 4), l("e\r", 4)]
+        );
+        assert_eq!(peek_all(&mut rb, LineMode::Raw, 2).len(), 2);
+        assert_eq!(peek_all(&mut rb, LineMode::Raw, 0).len(), 0);
+        assert_eq!(rb.data(), data, "nothing consumed");
+        // Consuming what was seen and taking the next line agree with the views.
+        rb.consume(3 + 2 + 1);
+        let mut out = Vec::new();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(out, b"cd");
+        // "e\r\r": the first CR is inside the line.
+        assert!(peek_all(&mut rb, LineMode::StripAllCr, 10).is_empty());
+        out.clear();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(out, b"e");
+        // An incomplete line is never seen.
+        assert!(peek_all(&mut rb, LineMode::Raw, 10).is_empty());
+        assert_eq!(rb.data(), b"f");
+    }
+
+    #[test]
+    fn peeking_past_a_crlf_line_leaves_the_cr_to_the_next_take() {
+        // The look-ahead must not move take_line's CR hint past a CR it accepted.
+        let mut rb = filled(&[b"x\ny\nz\r\nw\nv"]);
+        let mut out = Vec::new();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(peek_all(&mut rb, LineMode::StripAllCr, 10).len(), 3);
+        rb.consume(2);
+        out.clear();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(out, b"z");
+        out.clear();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(out, b"w");
+    }
+
+    #[test]
+    fn peek_lines_after_a_scan_for_cr_stopped_mid_buffer() {
+        // take_line leaves the CR hint on a CR further on; peeking from there must not
+        // see that CR as inside a line before it, nor miss it in its own line.
+        let mut rb = filled(&[b"x\ny\nz\r\nw\rv\nq\n"]);
+        let mut out = Vec::new();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(out, b"x");
+        let l = |s: &str, n| (s.as_bytes().to_vec(), n);
+        assert_eq!(
+            peek_all(&mut rb, LineMode::StripAllCr, 10),
+            vec![l("y", 2), l("z", 3)]
+        );
+        rb.consume(5);
+        assert!(peek_all(&mut rb, LineMode::StripAllCr, 10).is_empty());
+        out.clear();
+        assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut ScanState::default()));
+        assert_eq!(out, b"wv");
+        assert_eq!(peek_all(&mut rb, LineMode::StripAllCr, 10), vec![l("q", 2)]);
+    }
 
     #[test]
     fn refill_size_follows_the_traffic() {

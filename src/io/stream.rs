@@ -309,7 +309,7 @@ impl Stream {
 
     /// Up to `max` complete lines already buffered, without consuming or reading (see
     /// [`ReadBuf::peek_lines`]). None once closed.
-    pub fn peek_lines(&mut self, mode: LineMode, max: usize, f: impl FnMut(&[u8], usize)) -> usize {
+    pub fn peek_lines(&self, mode: LineMode, max: usize, f: impl FnMut(&[u8], usize)) -> usize {
         if self.closed {
             0
         } else {
@@ -337,16 +337,18 @@ impl Stream {
         self.sock.as_ref()
     }
 
-    /// Bytes received from the kernel, bytes passed to the kernel, and seconds since the
+    /// Bytes received (handed out by reads: what came from the kernel less what is still
+    /// buffered, as LuaSocket counts), bytes passed to the kernel, and seconds since the
     /// stream was made (LuaSocket `getstats`).
     pub fn stats(&self) -> (u64, u64, f64) {
-        (self.received, self.sent, self.born.elapsed().as_secs_f64())
+        let delivered = self.received.saturating_sub(self.rbuf.len() as u64);
+        (delivered, self.sent, self.born.elapsed().as_secs_f64())
     }
 
     /// Sets the counters and the age (LuaSocket `setstats`); a negative or NaN age
     /// leaves the age alone.
     pub fn set_stats(&mut self, received: u64, sent: u64, age: f64) {
-        self.received = received;
+        self.received = received.saturating_add(self.rbuf.len() as u64);
         self.sent = sent;
         if age >= 0.0 {
             let age = Duration::try_from_secs_f64(age).unwrap_or(Duration::MAX);
@@ -786,6 +788,8 @@ impl Stream {
         self.sock = None;
         self.closed = true;
         self.connecting = false;
+        // Input dropped unread was never received, as `stats` counts.
+        self.received = self.received.saturating_sub(self.rbuf.len() as u64);
         self.rbuf.release();
         self.wbuf = Vec::new();
         self.wpos = 0;

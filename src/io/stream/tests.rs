@@ -938,3 +938,27 @@ mod bench_parts {
         plain_lines(&line_block(), 10_000_000 * 80);
     }
 }
+
+#[test]
+fn received_counts_what_reads_handed_out() {
+    // LuaSocket counts the bytes its reads return, not what sits in its buffer.
+    let (mut s, mut peer) = unix_pair();
+    peer.write_all(b"ab\ncd\nef\n").unwrap();
+    let mut line = Vec::new();
+    s.receive(Pattern::Line(LineMode::StripAllCr), &mut line)
+        .unwrap();
+    assert_eq!(line, b"ab");
+    assert_eq!(s.buffered(), b"cd\nef\n", "the rest came in the same read");
+    assert_eq!(s.stats().0, 3);
+    s.set_stats(100, 0, -1.0);
+    assert_eq!(s.stats().0, 100);
+    line.clear();
+    s.receive(Pattern::Line(LineMode::StripAllCr), &mut line)
+        .unwrap();
+    assert_eq!(s.stats().0, 103);
+    s.consume(2);
+    assert_eq!(s.stats().0, 105);
+    // Closing drops "\n" unread: it was never received.
+    s.close().unwrap();
+    assert_eq!(s.stats().0, 105);
+}
