@@ -310,9 +310,9 @@ impl ReadBuf {
     pub fn peek_lines(&self, mode: LineMode, max: usize, mut f: impl FnMut(&[u8], usize)) -> usize {
         let mut n = 0;
         let mut at = self.start;
-        // Where the next CR at or after `at` is (`end`: none); found once per CR.
-        let mut cr = self.start;
-        let mut cr_known = false;
+        // No CR in buf[at..clean]: from take_line's hint (which stays where it is, for the
+        // lines this call does not consume), then advanced one CR at a time.
+        let mut clean = self.cr_hint.max(self.start).min(self.end);
         while n < max {
             let Some(i) = find_lf(&self.buf[at..self.end]) else {
                 break;
@@ -327,12 +327,13 @@ impl ReadBuf {
                     // A CR before the LF (CRLF text) is dropped by ending the view early;
                     // one inside the line would need the bytes changed.
                     let end = if before_cr { lf - 1 } else { lf };
-                    if !cr_known || cr < at {
-                        cr = memchr(b'\r', &self.buf[at..self.end]).map_or(self.end, |p| at + p);
-                        cr_known = true;
-                    }
-                    if cr < end {
-                        break;
+                    if clean < end {
+                        let from = clean.max(at);
+                        clean =
+                            memchr(b'\r', &self.buf[from..self.end]).map_or(self.end, |p| from + p);
+                        if clean < end {
+                            break;
+                        }
                     }
                     at..end
                 }
@@ -691,6 +692,67 @@ mod tests {
         out.clear();
         assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
         assert_eq!(out, b"yzw");
+    }
+
+    #[test]
+    fn peeked_lines_match_the_lines_taken_after_them() {
+        // Any input, appended in any pieces, with lines taken and looked at in turns:
+        // each line a look saw is exactly what take_line then returns, and occupies the
+        // size the look said; the look stops only where a line is incomplete or (2.0
+        // "*l") a CR must be cut from its middle.
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 300,
+            ..ProptestConfig::default()
+        });
+        let byte = prop::sample::select(vec![b'a', b'b', b'\r', b'\n']);
+        let strat = (
+            prop::collection::vec(byte, 0..400),
+            prop::collection::vec(1usize..60, 1..30),
+            0usize..3,
+        );
+        runner
+            .run(&strat, |(input, cuts, m)| {
+                let mode = [
+                    LineMode::StripAllCr,
+                    LineMode::StripCrBeforeLf,
+                    LineMode::Raw,
+                ][m];
+                let mut rb = ReadBuf::new();
+                let mut rest = &input[..];
+                let mut cuts = cuts.into_iter();
+                let mut out = Vec::new();
+                loop {
+                    let mut seen = Vec::new();
+                    rb.peek_lines(mode, usize::MAX, |l, size| seen.push((l.to_vec(), size)));
+                    for (line, size) in &seen {
+                        let before = rb.len();
+                        out.clear();
+                        prop_assert!(rb.take_line(mode, &mut out, &mut ScanState::default()));
+                        prop_assert_eq!(&out, line);
+                        prop_assert_eq!(before - rb.len(), *size);
+                    }
+                    // Where the look stopped: an incomplete line, or a CR inside.
+                    if let Some(i) = rb.data().iter().position(|&b| b == b'\n') {
+                        let line = &rb.data()[..i];
+                        let inner = &line[..line.len().saturating_sub(1)];
+                        prop_assert!(mode == LineMode::StripAllCr && inner.contains(&b'\r'));
+                        out.clear();
+                        prop_assert!(rb.take_line(mode, &mut out, &mut ScanState::default()));
+                        continue;
+                    }
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let n = cuts.next().unwrap_or(rest.len()).min(rest.len());
+                    let s = rb.spare(READ_CHUNK);
+                    s[..n].copy_from_slice(&rest[..n]);
+                    rb.commit(n);
+                    rest = &rest[n..];
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
