@@ -451,7 +451,8 @@ static void test_peek_lines_and_consume(void) {
     }
     while (got < 20000 && ok) {
         char want[32];
-        CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
+        if (sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b) != SOCKIT_OK)
+            break;
         snprintf(want, sizeof want, "%zu", got);
         ok = sockit_buffer_len(b) == strlen(want) &&
              memcmp(sockit_buffer_data(b), want, strlen(want)) == 0;
