@@ -788,6 +788,23 @@ mod tests {
         }
     }
 
+    /// Appends the next piece of `rest` (as long as the next cut says) to `rb`, as a read
+    /// would; false when nothing is left.
+    fn append_piece(
+        rb: &mut ReadBuf,
+        rest: &mut &[u8],
+        cuts: &mut impl Iterator<Item = usize>,
+    ) -> bool {
+        if rest.is_empty() {
+            return false;
+        }
+        let n = cuts.next().unwrap_or(rest.len()).min(rest.len());
+        rb.spare(READ_CHUNK)[..n].copy_from_slice(&rest[..n]);
+        rb.commit(n);
+        *rest = &rest[n..];
+        true
+    }
+
     #[test]
     fn peeked_lines_match_the_lines_taken_after_them() {
         // Any input, appended in any pieces, with lines taken and looked at in turns:
@@ -835,14 +852,9 @@ mod tests {
                         prop_assert!(rb.take_line(mode, &mut out, &mut ScanState::default()));
                         continue;
                     }
-                    if rest.is_empty() {
+                    if !append_piece(&mut rb, &mut rest, &mut cuts) {
                         break;
                     }
-                    let n = cuts.next().unwrap_or(rest.len()).min(rest.len());
-                    let s = rb.spare(READ_CHUNK);
-                    s[..n].copy_from_slice(&rest[..n]);
-                    rb.commit(n);
-                    rest = &rest[n..];
                 }
                 Ok(())
             })
@@ -883,14 +895,9 @@ mod tests {
                         got.push(std::mem::take(&mut out));
                         continue;
                     }
-                    if rest.is_empty() {
+                    if !append_piece(&mut rb, &mut rest, &mut cuts) {
                         break;
                     }
-                    let n = cuts.next().unwrap_or(rest.len()).min(rest.len());
-                    let s = rb.spare(READ_CHUNK);
-                    s[..n].copy_from_slice(&rest[..n]);
-                    rb.commit(n);
-                    rest = &rest[n..];
                 }
                 prop_assert_eq!(got, want);
                 Ok(())

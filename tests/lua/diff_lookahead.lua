@@ -5,30 +5,10 @@
 local socket = require("socket")
 local ltn12 = require("ltn12")
 
-local function show(...)
-    local out = {}
-    for i = 1, select("#", ...) do
-        local v = select(i, ...)
-        if type(v) == "string" then
-            out[#out + 1] = string.format("%q", v)
-        else
-            out[#out + 1] = tostring(v)
-        end
-    end
-    print(table.concat(out, " "))
-end
+local difflib = dofile("tests/lua/difflib.lua")
+local show = difflib.show
 
-local server = assert(socket.bind("127.0.0.1", 0))
-local ip, port = server:getsockname()
-server:settimeout(5)
-
-local function pair()
-    local c = assert(socket.connect(ip, port))
-    local a = assert(server:accept())
-    c:settimeout(5)
-    a:settimeout(5)
-    return c, a
-end
+local server, pair = difflib.listener()
 
 -- Sends text and waits until it has arrived, so that the first receive buffers it all.
 local function put(c, a, text)

@@ -5,18 +5,9 @@
 local mime = require("mime")
 local ltn12 = require("ltn12")
 
+local difflib = dofile("tests/lua/difflib.lua")
 local function show(...)
-    local n = select("#", ...)
-    local out = {}
-    for i = 1, n do
-        local v = select(i, ...)
-        if type(v) == "string" then
-            out[#out + 1] = string.format("%q", v)
-        else
-            out[#out + 1] = tostring(v)
-        end
-    end
-    return table.concat(out, ", ")
+    return difflib.fmt(", ", ...)
 end
 
 local function line(label, ...)

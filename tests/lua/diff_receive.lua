@@ -3,30 +3,10 @@
 -- must be the same. Output is deterministic: no ports, no addresses that vary, no times.
 local socket = require("socket")
 
-local function show(...)
-    local out = {}
-    for i = 1, select("#", ...) do
-        local v = select(i, ...)
-        if type(v) == "string" then
-            out[#out + 1] = string.format("%q", v)
-        else
-            out[#out + 1] = tostring(v)
-        end
-    end
-    print(table.concat(out, " "))
-end
+local difflib = dofile("tests/lua/difflib.lua")
+local show = difflib.show
 
-local server = assert(socket.bind("127.0.0.1", 0))
-local ip, port = server:getsockname()
-server:settimeout(5)
-
-local function pair()
-    local c = assert(socket.connect(ip, port))
-    local a = assert(server:accept())
-    c:settimeout(5)
-    a:settimeout(5)
-    return c, a
-end
+local server, pair, ip, port = difflib.listener()
 
 local c, a = pair()
 
