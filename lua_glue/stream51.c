@@ -205,9 +205,7 @@ static SK_INLINE int plain_line(lua_State *L, int top)
     t = lua_type(L, 2);
     if (t == LUA_TSTRING) {
         const char *p = lua_tostring(L, 2);
-        if (p[0] == '*')
-            p++;
-        if (p[0] != 'l')
+        if (p[0] != '*' || p[1] != 'l')
             return 0;
     } else if (t != LUA_TNONE && t != LUA_TNIL) {
         return 0;
@@ -293,19 +291,19 @@ static SK_NOINLINE int receive(lua_State *L)
     sk51_settle(&o->base);
     S = scratch(L);
     prefix = luaL_optlstring(L, 3, NULL, &plen);
-    if (lua_type(L, 2) == LUA_TNUMBER) {
+    /* A number, or a string that reads as one, is a count (lua_isnumber, as LuaSocket). */
+    if (lua_isnumber(L, 2)) {
         lua_Number n = lua_tonumber(L, 2);
         if (n < 0)
             luaL_argerror(L, 2, "invalid receive pattern");
         pat = SOCKIT_PATTERN_COUNT;
         count = (size_t)n;
     } else if (!lua_isnoneornil(L, 2)) {
+        /* LuaSocket 3: "*l" and "*a" (only their first two characters count). */
         const char *p = luaL_checkstring(L, 2);
-        if (p[0] == '*')
-            p++;
-        if (p[0] == 'l')
+        if (p[0] == '*' && p[1] == 'l')
             pat = SOCKIT_PATTERN_LINE;
-        else if (p[0] == 'a')
+        else if (p[0] == '*' && p[1] == 'a')
             pat = SOCKIT_PATTERN_ALL;
         else
             luaL_argerror(L, 2, "invalid receive pattern");

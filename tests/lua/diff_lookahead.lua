@@ -137,4 +137,14 @@ while true do
 end
 show(count, wrong)
 a:close()
+
+print("-- how patterns are spelled")
+c, a = pair()
+put(c, a, "one\ntwo\nthree\n0123456789\n")
+a:settimeout(0.05)
+for _, pat in ipairs({"*line", "l", "a", "*x", "L", "*L", "**l", "", "3", " 2 ", "0x2", "-1", "*all"}) do
+    show(pat, pcall(a.receive, a, pat))
+end
+a:close()
+c:close()
 server:close()
