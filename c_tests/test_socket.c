@@ -363,62 +363,77 @@ static void test_patterns_prefix_and_partial_data(void) {
     sockit_buffer_free(b);
 }
 
-/* True when line l holds the bytes of str and occupies size bytes of input. */
-static int line_is(const sockit_line *l, const char *str, size_t size) {
-    return l->len == strlen(str) && memcmp(l->data, str, l->len) == 0 && l->size == size;
+/* Lines seen by sockit_socket_peek_lines: three arrays of 8. */
+typedef struct {
+    const uint8_t *data[8];
+    size_t len[8], size[8];
+} peeked;
+
+static sockit_status peek(sockit_socket *s, sockit_pattern p, peeked *v, size_t max, size_t *n) {
+    return sockit_socket_peek_lines(s, p, v->data, v->len, v->size, max, n);
+}
+
+/* True when line k of v holds the bytes of str and occupies size bytes of input. */
+static int line_is(const peeked *v, size_t k, const char *str, size_t size) {
+    return v->len[k] == strlen(str) && memcmp(v->data[k], str, v->len[k]) == 0 &&
+           v->size[k] == size;
 }
 
 static void test_peek_lines_and_consume(void) {
     sockit_socket *srv, *c, *a, *m = NULL;
     sockit_buffer *b = sockit_buffer_new();
-    sockit_line lines[8];
+    peeked v;
     size_t n = 99, total = 0, got = 0, k;
     bool dirty = false;
     int ok = 1;
     make_pair(&srv, &c, &a);
 
     /* Bad arguments, and a socket that is not a client. */
-    CHECK_STATUS(sockit_socket_peek_lines(NULL, SOCKIT_PATTERN_LINE, lines, 8, &n),
-                 SOCKIT_INVALID);
+    CHECK_STATUS(peek(NULL, SOCKIT_PATTERN_LINE, &v, 8, &n), SOCKIT_INVALID);
     CHECK(n == 0); /* set at once, so it reads 0 after any failure */
-    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, NULL),
-                 SOCKIT_INVALID);
-    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_ALL, lines, 8, &n), SOCKIT_INVALID);
+    CHECK_STATUS(peek(a, SOCKIT_PATTERN_LINE, &v, 8, NULL), SOCKIT_INVALID);
+    CHECK_STATUS(peek(a, SOCKIT_PATTERN_ALL, &v, 8, &n), SOCKIT_INVALID);
     CHECK(n == 0);
-    CHECK_STATUS(sockit_socket_peek_lines(a, 99, lines, 8, &n), SOCKIT_INVALID);
-    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, NULL, 8, &n), SOCKIT_INVALID);
-    CHECK(strstr(sockit_last_error(), "lines is NULL") != NULL);
-    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, SIZE_MAX, &n),
+    CHECK_STATUS(peek(a, 99, &v, 8, &n), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, NULL, v.len, v.size, 8, &n),
                  SOCKIT_INVALID);
-    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, NULL, 0, &n));
+    CHECK(strstr(sockit_last_error(), "data is NULL") != NULL);
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, v.data, NULL, v.size, 8, &n),
+                 SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "len is NULL") != NULL);
+    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, v.data, v.len, NULL, 8, &n),
+                 SOCKIT_INVALID);
+    CHECK(strstr(sockit_last_error(), "size is NULL") != NULL);
+    CHECK_STATUS(peek(a, SOCKIT_PATTERN_LINE, &v, SIZE_MAX, &n), SOCKIT_INVALID);
+    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, NULL, NULL, NULL, 0, &n));
     CHECK(n == 0);
     CHECK_STATUS(sockit_socket_consume(NULL, 0), SOCKIT_INVALID);
     CHECK_OK(sockit_tcp_new(SOCKIT_FAMILY_INET, &m));
-    CHECK(sockit_socket_peek_lines(m, SOCKIT_PATTERN_LINE, lines, 8, &n) != SOCKIT_OK);
+    CHECK(peek(m, SOCKIT_PATTERN_LINE, &v, 8, &n) != SOCKIT_OK);
     CHECK(sockit_socket_consume(m, 0) != SOCKIT_OK);
-    CHECK(sockit_socket_peek_lines(srv, SOCKIT_PATTERN_LINE, lines, 8, &n) != SOCKIT_OK);
+    CHECK(peek(srv, SOCKIT_PATTERN_LINE, &v, 8, &n) != SOCKIT_OK);
     sockit_socket_free(m);
 
     /* Nothing buffered yet: no lines, at once (peeking never reads). */
-    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n));
+    CHECK_OK(peek(a, SOCKIT_PATTERN_LINE, &v, 8, &n));
     CHECK(n == 0);
 
     CHECK(send_str(c, "first\nb\r\nc\rd\ne\r\nf"));
     CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
     CHECK_BUF_STR(b, "first");
     /* "*l" views: CRLF ends early; "c\rd" would need its CR cut out, so the look stops. */
-    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n));
-    CHECK(n == 1 && line_is(&lines[0], "b", 3));
-    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE_RAW, lines, 8, &n));
-    CHECK(n == 3 && line_is(&lines[0], "b\r", 3) && line_is(&lines[1], "c\rd", 4) &&
-          line_is(&lines[2], "e\r", 3));
-    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE_CRLF13, lines, 8, &n));
-    CHECK(n == 3 && line_is(&lines[0], "b", 3) && line_is(&lines[1], "c\rd", 4) &&
-          line_is(&lines[2], "e", 3));
-    CHECK_OK(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE_RAW, lines, 2, &n));
+    CHECK_OK(peek(a, SOCKIT_PATTERN_LINE, &v, 8, &n));
+    CHECK(n == 1 && line_is(&v, 0, "b", 3));
+    CHECK_OK(peek(a, SOCKIT_PATTERN_LINE_RAW, &v, 8, &n));
+    CHECK(n == 3 && line_is(&v, 0, "b\r", 3) && line_is(&v, 1, "c\rd", 4) &&
+          line_is(&v, 2, "e\r", 3));
+    CHECK_OK(peek(a, SOCKIT_PATTERN_LINE_CRLF13, &v, 8, &n));
+    CHECK(n == 3 && line_is(&v, 0, "b", 3) && line_is(&v, 1, "c\rd", 4) &&
+          line_is(&v, 2, "e", 3));
+    CHECK_OK(peek(a, SOCKIT_PATTERN_LINE_RAW, &v, 2, &n));
     CHECK(n == 2);
     /* Consuming what was looked at moves past it, as receiving would. */
-    CHECK_OK(sockit_socket_consume(a, lines[0].size + lines[1].size));
+    CHECK_OK(sockit_socket_consume(a, v.size[0] + v.size[1]));
     CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
     CHECK_BUF_STR(b, "e");
     /* "f" is buffered: consuming 2 is refused and consumes nothing. */
@@ -457,13 +472,13 @@ static void test_peek_lines_and_consume(void) {
         ok = sockit_buffer_len(b) == strlen(want) &&
              memcmp(sockit_buffer_data(b), want, strlen(want)) == 0;
         got++;
-        if (sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n) != SOCKIT_OK)
+        if (peek(a, SOCKIT_PATTERN_LINE, &v, 8, &n) != SOCKIT_OK)
             ok = 0;
         total = 0;
         for (k = 0; k < n && ok; k++, got++) {
             snprintf(want, sizeof want, "%zu", got);
-            ok = line_is(&lines[k], want, strlen(want) + 1);
-            total += lines[k].size;
+            ok = line_is(&v, k, want, strlen(want) + 1);
+            total += v.size[k];
         }
         if (sockit_socket_consume(a, total) != SOCKIT_OK)
             ok = 0;
@@ -475,12 +490,12 @@ static void test_peek_lines_and_consume(void) {
     CHECK_OK(sockit_socket_receive(a, SOCKIT_PATTERN_LINE, 0, NULL, 0, b));
     CHECK_OK(sockit_socket_close(a));
     n = 5;
-    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n), SOCKIT_CLOSED);
+    CHECK_STATUS(peek(a, SOCKIT_PATTERN_LINE, &v, 8, &n), SOCKIT_CLOSED);
     CHECK(n == 0);
     CHECK_STATUS(sockit_socket_consume(a, 1), SOCKIT_CLOSED);
     free3(srv, c, a);
     /* A freed one is refused. */
-    CHECK_STATUS(sockit_socket_peek_lines(a, SOCKIT_PATTERN_LINE, lines, 8, &n), SOCKIT_INVALID);
+    CHECK_STATUS(peek(a, SOCKIT_PATTERN_LINE, &v, 8, &n), SOCKIT_INVALID);
     CHECK_STATUS(sockit_socket_consume(a, 0), SOCKIT_INVALID);
     sockit_buffer_free(b);
 }

@@ -436,26 +436,6 @@ typedef int (*sockit_filter_fn)(void *userdata, const uint8_t *chunk, size_t len
 typedef int sockit_pattern;
 
 /**
- * One line seen by `sockit_socket_peek_lines`.
- */
-typedef struct {
-  /**
-   * The line as the pattern gives it (no LF; a CR before it dropped as the pattern
-   * says). Points into the socket's read buffer: see `sockit_socket_peek_lines`.
-   */
-  const uint8_t *data;
-  /**
-   * Bytes at `data`.
-   */
-  size_t len;
-  /**
-   * Bytes the line occupies in the input, its end of line included: what
-   * `sockit_socket_consume` takes to move past it.
-   */
-  size_t size;
-} sockit_line;
-
-/**
  * Wait callback of the `_call` functions (Moonbridge's `waitfunc`). Called each time the
  * operation would block, with the socket's descriptor and what it waits for
  * (`SOCKIT_WAIT_READ` or `SOCKIT_WAIT_WRITE`); it should wait (for example with poll on
@@ -2092,32 +2072,37 @@ sockit_status sockit_socket_receive(sockit_socket *s,
 
 /**
  * Looks at the complete lines a client already holds in its read buffer, without
- * consuming them and without reading: fills `lines[0..*n]` with up to `max` of them, in
- * order, as `pattern` (`SOCKIT_PATTERN_LINE`, `_LINE_CRLF13` or `_LINE_RAW`) would
- * return them. It stops early before a line the pattern would have to change in the
- * middle (a CR inside a `SOCKIT_PATTERN_LINE` line, other than one right before the
- * LF) and before an incomplete line; `sockit_socket_receive` returns those. `*n` is 0
- * when nothing complete is buffered (and after any failure); a closed socket gives
+ * consuming them and without reading. For up to `max` lines, in order, line `k` is
+ * `data[k]` / `len[k]` as `pattern` (`SOCKIT_PATTERN_LINE`, `_LINE_CRLF13` or
+ * `_LINE_RAW`) would return it (no LF; a CR before it dropped as the pattern says), and
+ * `size[k]` is the bytes it occupies in the input, its end of line included; `*n` gets
+ * the count. It stops early before a line the pattern would have to change in the
+ * middle (a CR inside a `SOCKIT_PATTERN_LINE` line, other than one right before the LF)
+ * and before an incomplete line; `sockit_socket_receive` returns those. `*n` is 0 when
+ * nothing complete is buffered (and after any failure); a closed socket gives
  * `SOCKIT_CLOSED`. Moving past `k` lines is `sockit_socket_consume` of the sum of their
- * `size`s.
+ * sizes.
  *
  * This is the zero-copy way to read many short lines: one call hands out every buffered
  * line, where `sockit_socket_receive` takes the socket's lock and copies once per line.
- * The `data` pointers point into the socket's read buffer and stay valid until the next
- * call on `s` other than `sockit_socket_peek_lines` (any call that reads, consumes,
- * closes or frees may move or reuse that memory), so a socket used from several threads
- * needs the caller's own lock around the peek and the use of its lines. `lines` may be
- * NULL when `max` is 0. Never blocks.
+ * (Three arrays rather than an array of structs, so that no struct layout becomes part
+ * of the ABI.) The `data` pointers point into the socket's read buffer and stay valid
+ * until the next call on `s` other than `sockit_socket_peek_lines` (any call that
+ * reads, consumes, closes or frees may move or reuse that memory), so a socket used from
+ * several threads needs the caller's own lock around the peek and the use of its lines.
+ * The arrays may be NULL when `max` is 0. Never blocks.
  */
 sockit_status sockit_socket_peek_lines(sockit_socket *s,
                                        sockit_pattern pattern,
-                                       sockit_line *lines,
+                                       const uint8_t **data,
+                                       size_t *len,
+                                       size_t *size,
                                        size_t max,
                                        size_t *n);
 
 /**
  * Drops the first `n` bytes of a client's read buffer, as if a read had returned them
- * (after `sockit_socket_peek_lines`: the sum of the `size`s of the lines used). `n`
+ * (after `sockit_socket_peek_lines`: the sum of the sizes of the lines used). `n`
  * larger than what is buffered is `SOCKIT_INVALID` and consumes nothing; a closed socket
  * gives `SOCKIT_CLOSED`. Never blocks.
  */

@@ -38,8 +38,9 @@ enum {
 };
 
 /*
- * Lines a stream object's "*l" receive has looked at ahead with sockit_socket_peek_lines:
- * line[next..count) are still to be returned; `owed` counts the bytes of those already
+ * Lines a stream object's "*l" receive has looked at ahead with sockit_socket_peek_lines
+ * (line k: data[k], len[k], occupying bytes[k] of input): lines next..count-1 are still
+ * to be returned; `owed` counts the bytes of those already
  * returned, which are consumed from the socket (sk51_settle) before anything else uses
  * it. The views stay valid because nothing else touches the socket meanwhile: every
  * method settles first, and an object whose handle is lent out (sk51_lend) never looks
@@ -52,7 +53,8 @@ enum {
 typedef struct {
     unsigned next, count, size;
     size_t owed;
-    sockit_line line[1]; /* `size` of them */
+    const uint8_t **data; /* `size` entries each, in the record's own allocation */
+    size_t *len, *bytes;
 } sk_ahead;
 
 /* Every sockit-backed userdata starts with this. */

@@ -222,12 +222,12 @@ static SK_INLINE int plain_line(lua_State *L, int top)
 static SK_INLINE int next_ahead(lua_State *L, stream_obj *o, int top)
 {
     sk_ahead *a = o->base.ahead;
-    const sockit_line *l;
+    unsigned k;
     if (a == NULL || a->next >= a->count)
         return 0;
-    l = &a->line[a->next++];
-    a->owed += l->size;
-    lua_pushlstring(L, (const char *)l->data, l->len);
+    k = a->next++;
+    a->owed += a->bytes[k];
+    lua_pushlstring(L, (const char *)a->data[k], a->len[k]);
     /* then two nils: LuaSocket 3 returns three values */
     lua_settop(L, top + 3);
     return 1;
@@ -236,24 +236,40 @@ static SK_INLINE int next_ahead(lua_State *L, stream_obj *o, int top)
 /* A look-ahead record with room for `size` lines (or NULL without memory). */
 static sk_ahead *ahead_alloc(sk_ahead *old, unsigned size)
 {
-    sk_ahead *a = (sk_ahead *)realloc(old, sizeof *a + (size - 1) * sizeof(sockit_line));
-    if (a != NULL)
+    sk_ahead *a = (sk_ahead *)realloc(
+        old, sizeof *a + size * (sizeof(const uint8_t *) + 2 * sizeof(size_t)));
+    if (a != NULL) {
         a->size = size;
+        a->data = (const uint8_t **)(a + 1);
+        a->len = (size_t *)(a->data + size);
+        a->bytes = a->len + size;
+    }
     return a;
+}
+
+/* Peeks at up to a->size lines into the record; the count (0 on failure). */
+static size_t peek(stream_obj *o, sk_ahead *a)
+{
+    size_t n = 0;
+    if (sockit_socket_peek_lines(o->base.s, SOCKIT_PATTERN_LINE, a->data, a->len, a->bytes,
+                                 a->size, &n) != SOCKIT_OK)
+        n = 0;
+    return n;
 }
 
 /* Looks ahead after a line was received (see next_ahead). */
 static void look_ahead(stream_obj *o)
 {
     sk_ahead *a = o->base.ahead;
-    sockit_line first[4];
-    size_t n = 0;
+    size_t n;
     if (o->base.lent)
         return;
     if (a == NULL) {
         /* Most sockets never have a line waiting behind the one just received; they
          * get no record. */
-        if (sockit_socket_peek_lines(o->base.s, SOCKIT_PATTERN_LINE, first, 4, &n) !=
+        const uint8_t *d[1];
+        size_t l[1], b[1];
+        if (sockit_socket_peek_lines(o->base.s, SOCKIT_PATTERN_LINE, d, l, b, 1, &n) !=
                 SOCKIT_OK ||
             n == 0)
             return;
@@ -263,9 +279,7 @@ static void look_ahead(stream_obj *o)
     }
     for (;;) {
         sk_ahead *b;
-        if (sockit_socket_peek_lines(o->base.s, SOCKIT_PATTERN_LINE, a->line, a->size, &n) !=
-            SOCKIT_OK)
-            n = 0;
+        n = peek(o, a);
         if (n < a->size || a->size >= SK_AHEAD_MAX || (b = ahead_alloc(a, a->size * 2)) == NULL)
             break;
         a = o->base.ahead = b; /* it was full: look again with twice the room */

@@ -625,43 +625,33 @@ pub unsafe extern "C" fn sockit_socket_receive(
     })
 }
 
-/// One line seen by `sockit_socket_peek_lines`.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy)]
-pub struct sockit_line {
-    /// The line as the pattern gives it (no LF; a CR before it dropped as the pattern
-    /// says). Points into the socket's read buffer: see `sockit_socket_peek_lines`.
-    pub data: *const u8,
-    /// Bytes at `data`.
-    pub len: usize,
-    /// Bytes the line occupies in the input, its end of line included: what
-    /// `sockit_socket_consume` takes to move past it.
-    pub size: usize,
-}
-
 /// Looks at the complete lines a client already holds in its read buffer, without
-/// consuming them and without reading: fills `lines[0..*n]` with up to `max` of them, in
-/// order, as `pattern` (`SOCKIT_PATTERN_LINE`, `_LINE_CRLF13` or `_LINE_RAW`) would
-/// return them. It stops early before a line the pattern would have to change in the
-/// middle (a CR inside a `SOCKIT_PATTERN_LINE` line, other than one right before the
-/// LF) and before an incomplete line; `sockit_socket_receive` returns those. `*n` is 0
-/// when nothing complete is buffered (and after any failure); a closed socket gives
+/// consuming them and without reading. For up to `max` lines, in order, line `k` is
+/// `data[k]` / `len[k]` as `pattern` (`SOCKIT_PATTERN_LINE`, `_LINE_CRLF13` or
+/// `_LINE_RAW`) would return it (no LF; a CR before it dropped as the pattern says), and
+/// `size[k]` is the bytes it occupies in the input, its end of line included; `*n` gets
+/// the count. It stops early before a line the pattern would have to change in the
+/// middle (a CR inside a `SOCKIT_PATTERN_LINE` line, other than one right before the LF)
+/// and before an incomplete line; `sockit_socket_receive` returns those. `*n` is 0 when
+/// nothing complete is buffered (and after any failure); a closed socket gives
 /// `SOCKIT_CLOSED`. Moving past `k` lines is `sockit_socket_consume` of the sum of their
-/// `size`s.
+/// sizes.
 ///
 /// This is the zero-copy way to read many short lines: one call hands out every buffered
 /// line, where `sockit_socket_receive` takes the socket's lock and copies once per line.
-/// The `data` pointers point into the socket's read buffer and stay valid until the next
-/// call on `s` other than `sockit_socket_peek_lines` (any call that reads, consumes,
-/// closes or frees may move or reuse that memory), so a socket used from several threads
-/// needs the caller's own lock around the peek and the use of its lines. `lines` may be
-/// NULL when `max` is 0. Never blocks.
+/// (Three arrays rather than an array of structs, so that no struct layout becomes part
+/// of the ABI.) The `data` pointers point into the socket's read buffer and stay valid
+/// until the next call on `s` other than `sockit_socket_peek_lines` (any call that
+/// reads, consumes, closes or frees may move or reuse that memory), so a socket used from
+/// several threads needs the caller's own lock around the peek and the use of its lines.
+/// The arrays may be NULL when `max` is 0. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_peek_lines(
     s: *mut sockit_socket,
     pattern: sockit_pattern,
-    lines: *mut sockit_line,
+    data: *mut *const u8,
+    len: *mut usize,
+    size: *mut usize,
     max: usize,
     n: *mut usize,
 ) -> sockit_status {
@@ -681,21 +671,27 @@ pub unsafe extern "C" fn sockit_socket_peek_lines(
         if max == 0 {
             return sockit_socket::with(s, |sock| sock.stream().map(|_| ()));
         }
-        if lines.is_null() {
-            return Err(Error::invalid(format!("lines is NULL but max is {max}")));
+        for (p, name) in [
+            (data.is_null(), "data"),
+            (len.is_null(), "len"),
+            (size.is_null(), "size"),
+        ] {
+            if p {
+                return Err(Error::invalid(format!("{name} is NULL but max is {max}")));
+            }
         }
-        if max > isize::MAX as usize / std::mem::size_of::<sockit_line>() {
+        if max > isize::MAX as usize / std::mem::size_of::<usize>() {
             return Err(Error::invalid(format!("max {max} is too large")));
         }
-        let out = std::slice::from_raw_parts_mut(lines, max);
+        let data = std::slice::from_raw_parts_mut(data, max);
+        let len = std::slice::from_raw_parts_mut(len, max);
+        let size = std::slice::from_raw_parts_mut(size, max);
         *n = sockit_socket::with(s, |sock| {
             let mut k = 0;
-            Ok(sock.stream()?.peek_lines(mode, max, |line, size| {
-                out[k] = sockit_line {
-                    data: line.as_ptr(),
-                    len: line.len(),
-                    size,
-                };
+            Ok(sock.stream()?.peek_lines(mode, max, |line, bytes| {
+                data[k] = line.as_ptr();
+                len[k] = line.len();
+                size[k] = bytes;
                 k += 1;
             }))
         })?;
@@ -704,7 +700,7 @@ pub unsafe extern "C" fn sockit_socket_peek_lines(
 }
 
 /// Drops the first `n` bytes of a client's read buffer, as if a read had returned them
-/// (after `sockit_socket_peek_lines`: the sum of the `size`s of the lines used). `n`
+/// (after `sockit_socket_peek_lines`: the sum of the sizes of the lines used). `n`
 /// larger than what is buffered is `SOCKIT_INVALID` and consumes nothing; a closed socket
 /// gives `SOCKIT_CLOSED`. Never blocks.
 #[no_mangle]
