@@ -12,24 +12,8 @@
 //! everything it holds, so a line longer than the buffer is never a problem and the buffer
 //! is empty again before the next refill.
 
+use crate::sys::scan::{find_lf, LfScan};
 use memchr::memchr;
-
-/// The index of the first LF in `hay`.
-///
-/// This is the C library's memchr rather than the memchr crate's: lines are short, and
-/// for a match a few dozen bytes away glibc's is faster (5.2 against 7.4 ns per 64-byte
-/// line, scanning 256 KiB of them), which is a tenth of what a line costs in total.
-#[inline]
-pub fn find_lf(hay: &[u8]) -> Option<usize> {
-    // SAFETY: memchr reads at most `hay.len()` bytes from `hay`, and a match it returns
-    // lies inside.
-    let p = unsafe { libc::memchr(hay.as_ptr().cast(), b'\n' as libc::c_int, hay.len()) };
-    if p.is_null() {
-        None
-    } else {
-        Some(p as usize - hay.as_ptr() as usize)
-    }
-}
 
 /// The smallest read the stream asks the kernel for when it refills the buffer.
 ///
@@ -90,77 +74,6 @@ fn extend_without_cr(out: &mut Vec<u8>, seg: &[u8]) {
         rest = &rest[j + 1..];
     }
     out.extend_from_slice(rest);
-}
-
-/// The positions of the LFs in a slice, in order: what [`ReadBuf::peek_lines`] walks.
-///
-/// It compares 64 bytes at a time (four SSE2 compares on x86_64, where SSE2 is always
-/// there) and hands out the set bits of the mask, so short lines cost a few instructions
-/// each instead of a memchr call each (2.6 against 5.2 ns per 64-byte line, measured on
-/// 256 KiB of them).
-pub struct LfScan<'a> {
-    hay: &'a [u8],
-    /// The offset of the 64-byte block `mask` describes.
-    base: usize,
-    /// Bit i: `hay[base + i]` is an LF not handed out yet.
-    mask: u64,
-}
-
-impl<'a> LfScan<'a> {
-    pub fn new(hay: &'a [u8]) -> LfScan<'a> {
-        let mut s = LfScan {
-            hay,
-            base: 0,
-            mask: 0,
-        };
-        s.load();
-        s
-    }
-
-    #[inline(always)]
-    fn load(&mut self) {
-        let block = &self.hay[self.base.min(self.hay.len())..];
-        #[cfg(target_arch = "x86_64")]
-        if block.len() >= 64 {
-            use std::arch::x86_64::{
-                __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-            };
-            // SAFETY: SSE2 is part of the x86_64 baseline; the four unaligned 16-byte
-            // loads stay inside `block`, which has at least 64 bytes.
-            unsafe {
-                let p = block.as_ptr() as *const __m128i;
-                let lf = _mm_set1_epi8(b'\n' as i8);
-                let m = |k: usize| {
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(k)), lf)) as u16 as u64
-                };
-                self.mask = m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48;
-            }
-            return;
-        }
-        self.mask = block
-            .iter()
-            .take(64)
-            .enumerate()
-            .fold(0, |m, (i, &b)| m | u64::from(b == b'\n') << i);
-    }
-}
-
-impl Iterator for LfScan<'_> {
-    type Item = usize;
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
-            self.base += 64;
-            if self.base >= self.hay.len() {
-                return None;
-            }
-            self.load();
-        }
-        let i = self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(self.base + i)
-    }
 }
 
 /// A growable byte buffer with read (`start`) and write (`end`) cursors.
@@ -764,28 +677,6 @@ mod tests {
         out.clear();
         assert!(rb.take_line(LineMode::StripAllCr, &mut out, &mut st));
         assert_eq!(out, b"yzw");
-    }
-
-    #[test]
-    fn lf_scan_finds_every_lf() {
-        // Lengths around the 64-byte blocks, LFs anywhere, a tail shorter than a block.
-        let mut seed = 7u64;
-        for len in (0..200).chain([255, 256, 257, 1000, 4096 + 3]) {
-            for density in [1u64, 5, 40, 1000] {
-                let hay: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        if (seed >> 33) % density == 0 {
-                            b'\n'
-                        } else {
-                            b'x'
-                        }
-                    })
-                    .collect();
-                let want: Vec<usize> = (0..len).filter(|&i| hay[i] == b'\n').collect();
-                assert_eq!(LfScan::new(&hay).collect::<Vec<_>>(), want, "len {len}");
-            }
-        }
     }
 
     /// Appends the next piece of `rest` (as long as the next cut says) to `rb`, as a read

@@ -20,10 +20,11 @@
 use super::pattern::{self, Source};
 pub use super::pattern::{Pattern, ReadEnd};
 pub use super::readbuf::LineMode;
-use super::readbuf::{find_lf, ReadBuf, ScanState, READ_CHUNK};
+use super::readbuf::{ReadBuf, ScanState, READ_CHUNK};
 use super::timeout::{Deadline, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::poll::{wait_fd, POLLIN, POLLOUT};
+use crate::sys::scan::find_lf;
 use socket2::Socket;
 use std::fmt;
 use std::io::{self, Read};

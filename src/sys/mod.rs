@@ -1,4 +1,6 @@
-//! The only module that makes raw system calls (through libc and socket2).
+//! The only module that makes raw system calls (through libc and socket2), and the
+//! home of the byte scanners that need the C library or SIMD (`scan`).
 
 pub mod poll;
+pub mod scan;
 pub mod sigpipe;
