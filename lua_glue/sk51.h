@@ -40,9 +40,9 @@ enum {
 /*
  * Lines a stream object's "*l" receive has looked at ahead with sockit_socket_peek_lines
  * (line k: data[k], len[k], occupying bytes[k] of input): lines next..count-1 are still
- * to be returned; `owed` counts the bytes of those already
- * returned, which are consumed from the socket (sk51_settle) before anything else uses
- * it. The views stay valid because nothing else touches the socket meanwhile: every
+ * to be returned; `owed` counts the bytes of those already returned, which are consumed
+ * from the socket (sk51_settle) before anything else uses it. The views stay valid
+ * because nothing else touches the socket meanwhile: every
  * method settles first, and an object whose handle is lent out (sk51_lend) never looks
  * ahead again. The record is made when a receive first finds lines behind its own, with
  * room for SK_AHEAD_MIN; it doubles (up to SK_AHEAD_MAX) each time a look fills it, so

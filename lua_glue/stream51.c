@@ -195,8 +195,8 @@ static int m_send(lua_State *L)
     SK_DEBUG_RETURN(L, 3);
 }
 
-/* True when receive's arguments ask for a plain "*l" line: no pattern, or "*l" / "l",
- * and no prefix. (Strings are interned, so "*l" itself is one comparison.) */
+/* True when receive's arguments ask for a plain line: no pattern, or a string starting
+ * with "*l", and no prefix. (Strings are interned, so "*l" itself is one comparison.) */
 static SK_INLINE int plain_line(lua_State *L, int top)
 {
     int t;

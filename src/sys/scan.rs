@@ -45,31 +45,47 @@ impl<'a> LfScan<'a> {
         s
     }
 
+    /// Sets `mask` from the block at `base` (64 bytes, or what is left).
     #[inline(always)]
     fn load(&mut self) {
-        let block = &self.hay[self.base.min(self.hay.len())..];
+        let rest = &self.hay[self.base.min(self.hay.len())..];
+        let block = &rest[..rest.len().min(64)];
         #[cfg(target_arch = "x86_64")]
-        if block.len() >= 64 {
-            use std::arch::x86_64::{
-                __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        {
+            // The last, short block is compared from a zero-padded copy.
+            let mut padded = [0u8; 64];
+            let bytes: &[u8; 64] = match block.try_into() {
+                Ok(full) => full,
+                Err(_) => {
+                    padded[..block.len()].copy_from_slice(block);
+                    &padded
+                }
             };
-            // SAFETY: SSE2 is part of the x86_64 baseline; the four unaligned 16-byte
-            // loads stay inside `block`, which has at least 64 bytes.
-            unsafe {
-                let p = block.as_ptr() as *const __m128i;
-                let lf = _mm_set1_epi8(b'\n' as i8);
-                let m = |k: usize| {
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(k)), lf)) as u16 as u64
-                };
-                self.mask = m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48;
-            }
-            return;
+            self.mask = lf_mask_sse2(bytes);
         }
-        self.mask = block
-            .iter()
-            .take(64)
-            .enumerate()
-            .fold(0, |m, (i, &b)| m | u64::from(b == b'\n') << i);
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self.mask = memchr::memchr_iter(b'\n', block).fold(0, |m, i| m | 1 << i);
+        }
+    }
+}
+
+/// Bit i set: `bytes[i]` is an LF.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lf_mask_sse2(bytes: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline; the four unaligned 16-byte loads stay
+    // inside the 64-byte array.
+    unsafe {
+        let p = bytes.as_ptr() as *const __m128i;
+        let lf = _mm_set1_epi8(b'\n' as i8);
+        let m = |k: usize| {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(k)), lf)) as u16 as u64
+        };
+        m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48
     }
 }
 
