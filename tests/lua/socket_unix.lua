@@ -36,6 +36,35 @@ r = socket.select({peer}, nil, 2)
 eq("select: unix socket readable", r[1], peer)
 peer:settimeout(5)
 eq("receive with prefix", peer:receive(6, partial), "world!")
+
+-- Many short lines, with other patterns, dirty and select among them: the lines a "*l"
+-- receive looks at ahead are handed out exactly once, in order, and nothing else sees
+-- them as unread.
+do
+    local lines = {}
+    for i = 1, 2000 do lines[i] = "line " .. i end
+    assert(client:send(table.concat(lines, "\n") .. "\n"))
+    local got, bad = 0, 0
+    for i = 1, 2000 do
+        local l
+        if i % 250 == 0 then
+            l = peer:receive(#lines[i] + 1):sub(1, -2)
+        else
+            l = peer:receive()
+        end
+        if l ~= lines[i] then bad = bad + 1 end
+        got = got + 1
+        if i == 1000 then
+            eq("dirty with lines still to come", peer:dirty(), true)
+            local ready = socket.select({peer}, nil, 0)
+            eq("select: lines still to come", ready[1], peer)
+        end
+    end
+    eq("2000 lines, each once and in order", got - bad, 2000)
+    eq("then not dirty", peer:dirty(), false)
+    local ready = socket.select({peer}, nil, 0)
+    eq("select: nothing after the last line", ready[1], nil)
+end
 client:close()
 data, err = peer:receive("*a")
 eq("*a at close with nothing: closed", err, "closed")
