@@ -11,9 +11,12 @@
 #
 # Each measurement is repeated ($BENCH_ROUNDS, default 7) with the sides alternating; the
 # table gives the MEDIAN round of each side and its ratio, and the ratio of the BEST rounds
-# in brackets. The median leads because loopback itself is bimodal on some machines (on a
-# 2-CPU VM, rounds of the same program ran at either about 1.9 or about 3.4 GB/s), so the
-# best round mostly tells which side drew a fast round. Throughput ratios are sockit / plain; select ratios are LuaSocket's time per
+# in brackets, flagged when the best rounds miss the target although the medians meet it.
+# The median leads because loopback itself is bimodal on some machines: on a 2-CPU VM,
+# rounds of the same program ran at either about 1.9 or about 3.4 GB/s. In the lines
+# benchmark the fast mode lifts the plain loop to about 45 M lines/s while sockit's line
+# receive stays near 30 M lines/s (its cost per call is then the limit), so the best
+# rounds can miss where the medians do not. Throughput ratios are sockit / plain; select ratios are LuaSocket's time per
 # call / sockit's (above 1 = sockit is faster). Targets are goals, not pass/fail tests: a
 # missed target is marked, but only a benchmark that cannot run makes this script fail.
 #
@@ -99,21 +102,26 @@ awk -v rounds="$BENCH_ROUNDS" -v mib="$bulk_mib" -v lines="$lines" -v idle="$idl
     { v[$1] = $2 }
     function have(k) { return (k in v) }
     function mark(r, target) { return r >= target ? "" : "  << below target" }
+    # The median leads; the best rounds are flagged too when they miss.
+    function markboth(r, best, target) {
+        if (r < target) return "  << below target"
+        return best >= target ? "" : "  << best rounds below target"
+    }
     function size(m) { return m % 1024 == 0 ? (m / 1024) "GiB" : m "MiB" }
     function count(n) { return n % 1000000 == 0 ? (n / 1000000) "M" : n }
     END {
         printf "\nsockit network benchmarks: loopback, median of %d rounds (ratio of the best rounds in brackets)\n", rounds
         if (have("bulk_sockit_median")) {
             r = v["bulk_sockit_median"] / v["bulk_plain_median"]
+            b = v["bulk_sockit_best"] / v["bulk_plain_best"]
             printf "tcp %s: sockit %.2f GB/s, plain %.2f GB/s, ratio %.2f (%.2f) (target >= 0.95)%s\n",
-                size(mib), v["bulk_sockit_median"], v["bulk_plain_median"], r,
-                v["bulk_sockit_best"] / v["bulk_plain_best"], mark(r, 0.95)
+                size(mib), v["bulk_sockit_median"], v["bulk_plain_median"], r, b, markboth(r, b, 0.95)
         }
         if (have("lines_sockit_median")) {
             r = v["lines_sockit_median"] / v["lines_plain_median"]
+            b = v["lines_sockit_best"] / v["lines_plain_best"]
             printf "lines %s x 80 B: sockit %.2f M lines/s, plain %.2f M lines/s, ratio %.2f (%.2f) (target >= 0.9)%s\n",
-                count(lines), v["lines_sockit_median"], v["lines_plain_median"], r,
-                v["lines_sockit_best"] / v["lines_plain_best"], mark(r, 0.9)
+                count(lines), v["lines_sockit_median"], v["lines_plain_median"], r, b, markboth(r, b, 0.9)
         }
         if (have("select_sockit_best")) {
             n = idle " idle + 1"
