@@ -4,9 +4,9 @@
 # build/lua51. Rows: ltn12.pump.all of 64 MiB through mime base64 encode (into a null
 # sink, a table sink, and with line wrapping chained), and http.request downloading
 # 256 MiB from a local nginx on 127.0.0.1 into an ltn12 null sink and a table sink.
-# Prints seconds (best of SOCKIT_BENCH_RUNS runs, default 3), the ratio LuaSocket 3 /
-# sockit (above 1: sockit is faster) and whether the target holds (>= 2x on the
-# pipelines, >= 1x on HTTP). SOCKIT_BENCH_PIPE_MIB and SOCKIT_BENCH_HTTP_MIB change the
+# Prints seconds (best of SOCKIT_BENCH_RUNS runs, default 3, the two libraries taking
+# turns), the ratio LuaSocket 3 / sockit (above 1: sockit is faster) and whether the
+# target holds (>= 2x on the pipelines, >= 1x on HTTP). SOCKIT_BENCH_PIPE_MIB and SOCKIT_BENCH_HTTP_MIB change the
 # sizes. Needs nginx (scripts/install-deps.sh --bench) and lua5.1 with lua-socket.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -71,35 +71,12 @@ url="http://127.0.0.1:$port/big.bin"
 ref() { (unset LUA_PATH LUA_CPATH; lua5.1 bench/lua/proto.lua "$@"); }
 ours() { LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 bench/lua/proto.lua "$@"; }
 
-# best <runner> <case> <arg>: the shortest time of $runs runs
-best() {
-    local b="" t
-    for _ in $(seq 1 "$runs"); do
-        t=$("$@" | awk '{print $2}')
-        [ -n "$t" ] || { echo ""; return; }
-        if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-    done
-    echo "$b"
-}
-
-fails=0
-printf '%-44s %12s %12s %8s %s\n' "case" "LuaSocket 3" "sockit" "ratio" "target"
-row() {
-    local label=$1 target=$2 case=$3 arg=$4 a b ratio verdict
-    a=$(best ref "$case" "$arg")
-    b=$(best ours "$case" "$arg")
-    if [ -z "$a" ] || [ -z "$b" ]; then
-        printf '%-44s %12s %12s %8s %s\n' "$label" "${a:-failed}" "${b:-failed}" "-" "FAILED"
-        fails=$((fails + 1))
-        return
-    fi
-    ratio=$(echo "$a / $b" | bc -l)
-    if [ "$(echo "$ratio >= $target" | bc -l)" = 1 ]; then verdict="ok (>= ${target}x)"; else verdict="MISSED (< ${target}x)"; fi
-    printf '%-44s %11ss %11ss %7.2fx %s\n' "$label" "$a" "$b" "$ratio" "$verdict"
-}
+# shellcheck source=bench/lua/rows.sh
+. bench/lua/rows.sh
+rows_header
 row "pump ${pipe_mib} MiB base64 -> sink.null" 2 b64_null "$pipe_mib"
 row "pump ${pipe_mib} MiB base64 -> sink.table" 2 b64_table "$pipe_mib"
 row "pump ${pipe_mib} MiB base64 + wrap -> sink.table" 2 b64_wrap "$pipe_mib"
 row "http.request ${http_mib} MiB -> sink.null" 1 http_null "$url"
 row "http.request ${http_mib} MiB -> sink.table" 1 http_table "$url"
-[ "$fails" -eq 0 ]
+[ "$rows_failed" -eq 0 ]

@@ -22,28 +22,13 @@ ours() { LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 be
 sender="env -u LUA_PATH -u LUA_CPATH lua5.1 bench/lua/bench.lua"
 
 runs=${SOCKIT_BENCH_RUNS:-3}
-printf '%-36s %12s %12s %9s %s\n' "case" "LuaSocket 3" "sockit" "speed-up" "target"
-# row <label> <target> <size> <case>: best of $runs runs of each library, in turns
-row() {
-    local label=$1 target=$2 size=$3 case=$4 a="" b="" t ratio verdict
-    for _ in $(seq 1 "$runs"); do
-        t=$(ref "$case" "$size" "$sender" | awk '{print $2}')
-        if [ -n "$t" ] && { [ -z "$a" ] || [ "$(echo "$t < $a" | bc -l)" = 1 ]; }; then a=$t; fi
-        t=$(ours "$case" "$size" "$sender" | awk '{print $2}')
-        if [ -n "$t" ] && { [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; }; then b=$t; fi
-    done
-    if [ -z "$a" ] || [ -z "$b" ]; then
-        printf '%-36s %12s %12s %9s %s\n' "$label" "${a:-failed}" "${b:-failed}" "-" "FAILED"
-        return
-    fi
-    ratio=$(echo "$a / $b" | bc -l)
-    if [ "$(echo "$ratio >= $target" | bc -l)" = 1 ]; then verdict="ok (>= ${target}x)"; else verdict="MISSED (< ${target}x)"; fi
-    printf '%-36s %11ss %11ss %8.2fx %s\n' "$label" "$a" "$b" "$ratio" "$verdict"
-}
-row "receive ${mib} MiB as lines" 2 "$mib" lines
-row "receive ${mib} MiB as *a" 1 "$mib" all
-row "receive ${mib} MiB as 8 KiB blocks" 1 "$mib" blocks
-row "select over 1,000 sockets x20000" 1 0 select
+# shellcheck source=bench/lua/rows.sh
+. bench/lua/rows.sh
+rows_header
+row "receive ${mib} MiB as lines" 2 lines "$mib" "$sender"
+row "receive ${mib} MiB as *a" 1 all "$mib" "$sender"
+row "receive ${mib} MiB as 8 KiB blocks" 1 blocks "$mib" "$sender"
+row "select over 1,000 sockets x20000" 1 select 0 "$sender"
 
 # The pipeline (ltn12 + mime) and http.request rows.
-bash "$(dirname "$0")/run-proto.sh"
+bash "$(dirname "$0")/run-proto.sh" && [ "$rows_failed" -eq 0 ]
