@@ -289,7 +289,8 @@ static void look_ahead(stream_obj *o)
     a->owed = 0;
 }
 
-static SK_NOINLINE int receive(lua_State *L)
+/* receive, every case; `line` is plain_line's answer when the caller has it, else -1. */
+static SK_NOINLINE int receive(lua_State *L, int line)
 {
     stream_obj *o = test_stream(L, 1, NEED_CLIENT);
     sk_scratch *S;
@@ -298,8 +299,9 @@ static SK_NOINLINE int receive(lua_State *L)
     sockit_pattern pat = SOCKIT_PATTERN_LINE;
     sockit_status st;
     int top = lua_gettop(L);
-    int line = plain_line(L, top);
     SK_DEBUG_START;
+    if (line < 0)
+        line = plain_line(L, top);
     if (line && next_ahead(L, o, top))
         SK_DEBUG_RETURN(L, 3);
     sk51_settle(&o->base);
@@ -361,10 +363,14 @@ static int m_receive(lua_State *L)
 #ifndef SOCKIT_LUA_DEBUG
     stream_obj *o = (stream_obj *)lua_touserdata(L, 1);
     int top = lua_gettop(L);
-    if (is_stream(L, 1, o, NEED_CLIENT) && plain_line(L, top) && next_ahead(L, o, top))
-        return 3;
+    if (is_stream(L, 1, o, NEED_CLIENT)) {
+        int line = plain_line(L, top);
+        if (line && next_ahead(L, o, top))
+            return 3;
+        return receive(L, line);
+    }
 #endif
-    return receive(L);
+    return receive(L, -1);
 }
 
 static int m_close(lua_State *L)
