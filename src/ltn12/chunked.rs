@@ -18,45 +18,51 @@ fn protocol(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::Protocol, msg)
 }
 
-/// Parses a chunk-size line (without its line end): hex digits, then optional
-/// whitespace and `;extensions`.
-pub fn parse_size_line(line: &[u8]) -> Result<u64> {
+/// What is wrong with a chunk-size line (see [`chunk_size_line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeLineError {
+    /// Not hex digits followed by optional whitespace and `;extensions`.
+    Malformed,
+    /// More significant hex digits than allowed.
+    TooLong,
+}
+
+/// Parses a chunk-size line (without its LF; a CR at its end is dropped): hex digits,
+/// then optional whitespace and `;extensions`, with at most `max_digits` significant
+/// digits (leading zeros do not count). The one parser of chunk sizes: the LTN12 decoder
+/// and the HTTP body reader word its errors each their own way.
+pub fn chunk_size_line(line: &[u8], max_digits: usize) -> std::result::Result<u64, SizeLineError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let digits_end = line
         .iter()
         .position(|b| !b.is_ascii_hexdigit())
         .unwrap_or(line.len());
     let (digits, rest) = line.split_at(digits_end);
-    if digits.is_empty() {
-        return Err(protocol(format!(
+    let tail = rest.iter().position(|&b| b != b' ' && b != b'\t');
+    if digits.is_empty() || tail.is_some_and(|i| rest[i] != b';') {
+        return Err(SizeLineError::Malformed);
+    }
+    let significant = digits
+        .iter()
+        .position(|&b| b != b'0')
+        .map_or(&digits[digits.len()..], |i| &digits[i..]);
+    if significant.len() > max_digits {
+        return Err(SizeLineError::TooLong);
+    }
+    Ok(significant.iter().fold(0u64, |n, &d| {
+        (n << 4) | u64::from((d as char).to_digit(16).unwrap_or(0))
+    }))
+}
+
+/// Parses a chunk-size line for the LTN12 decoder (at most 15 significant digits).
+pub fn parse_size_line(line: &[u8]) -> Result<u64> {
+    chunk_size_line(line, 15).map_err(|e| match e {
+        SizeLineError::Malformed => protocol(format!(
             "chunked coding: bad chunk size line {:?}",
             String::from_utf8_lossy(&line[..line.len().min(40)])
-        )));
-    }
-    let tail = rest.iter().position(|&b| b != b' ' && b != b'\t');
-    if let Some(i) = tail {
-        if rest[i] != b';' {
-            return Err(protocol(format!(
-                "chunked coding: bad chunk size line {:?}",
-                String::from_utf8_lossy(&line[..line.len().min(40)])
-            )));
-        }
-    }
-    let digits = {
-        let first_nonzero = digits.iter().position(|&b| b != b'0');
-        match first_nonzero {
-            Some(i) => &digits[i..],
-            None => return Ok(0),
-        }
-    };
-    if digits.len() > 15 {
-        return Err(protocol("chunked coding: chunk size too large"));
-    }
-    let mut n = 0u64;
-    for &d in digits {
-        n = (n << 4) | (d as char).to_digit(16).unwrap_or(0) as u64;
-    }
-    Ok(n)
+        )),
+        SizeLineError::TooLong => protocol("chunked coding: chunk size too large"),
+    })
 }
 
 /// Checks one trailer field line (without its line end): `name: value`, no NUL or CR.

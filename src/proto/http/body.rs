@@ -10,6 +10,7 @@ use super::super::conn::Transport;
 use super::super::headers::{trim, Headers};
 use super::head::{parse_trailers, Limits, ResponseHead};
 use crate::error::{Error, ErrorKind, Result};
+use crate::ltn12::chunked::{chunk_size_line, SizeLineError};
 
 /// How a message body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -313,38 +314,23 @@ impl BodyReader {
             return Ok(None);
         };
         let line = &buf[..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let digits_end = line
-            .iter()
-            .position(|b| !b.is_ascii_hexdigit())
-            .unwrap_or(line.len());
-        let (digits, rest) = line.split_at(digits_end);
-        let rest = trim(rest);
-        if digits.is_empty() || !(rest.is_empty() || rest[0] == b';') {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
+        let size = chunk_size_line(line, 16).map_err(|e| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let msg = match e {
+                SizeLineError::Malformed => format!(
                     "invalid chunk size '{}'",
                     String::from_utf8_lossy(&line[..line.len().min(40)])
                 ),
-            ));
-        }
-        let significant = digits
-            .iter()
-            .position(|&b| b != b'0')
-            .map_or(&digits[digits.len()..], |i| &digits[i..]);
-        if significant.len() > 16 {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "chunk size overflow '{}'",
-                    String::from_utf8_lossy(&digits[..digits.len().min(40)])
-                ),
-            ));
-        }
-        let size = significant.iter().fold(0u64, |n, &b| {
-            (n << 4) | (b as char).to_digit(16).unwrap() as u64
-        });
+                SizeLineError::TooLong => {
+                    let digits = &line[..line.iter().take_while(|b| b.is_ascii_hexdigit()).count()];
+                    format!(
+                        "chunk size overflow '{}'",
+                        String::from_utf8_lossy(&digits[..digits.len().min(40)])
+                    )
+                }
+            };
+            Error::new(ErrorKind::Protocol, msg)
+        })?;
         t.consume(end + 1);
         Ok(Some(size))
     }
