@@ -17,7 +17,8 @@ for tool in nginx curl cc; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] ||
         { echo "bench/http: $tool is missing"; exit 1; }
 done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source=bench/nginx.sh
+. bench/nginx.sh
 
 libdir=${SOCKIT_LIBDIR:-}
 if [ -z "$libdir" ] || [ ! -e "$libdir/libsockit.so" ]; then
@@ -29,13 +30,8 @@ if [ -z "$libdir" ] || [ ! -e "$libdir/libsockit.so" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sockit-bench-http.XXXXXX") || exit 1
-nginx_pid=""
 cleanup() {
-    if [ -n "$nginx_pid" ]; then
-        kill "$nginx_pid" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$nginx_pid" 2>/dev/null
-    fi
+    nginx_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,40 +45,8 @@ mkdir -p "$work/www" "$work/tmp"
 truncate -s 1G "$work/www/big.bin"
 head -c 100 /dev/zero | tr '\0' 'x' >"$work/www/small.txt"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$work/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    client_body_temp_path $work/tmp/body;
-    proxy_temp_path $work/tmp/proxy;
-    fastcgi_temp_path $work/tmp/fastcgi;
-    uwsgi_temp_path $work/tmp/uwsgi;
-    scgi_temp_path $work/tmp/scgi;
-    types { application/octet-stream bin; text/plain txt; }
-    server {
-        listen 127.0.0.1:$port;
-        root $work/www;
-    }
-}
-CONF
-"$NGINX" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" >"$work/nginx.out" 2>&1 &
-nginx_pid=$!
-for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/small.txt" && break
-    sleep 0.05
-done
-curl -s -o /dev/null "http://127.0.0.1:$port/small.txt" ||
-    { echo "bench/http: nginx did not start"; cat "$work/nginx.out" "$work/error.log"; exit 1; }
+nginx_serve "$work" || { echo "bench/http: nginx did not start"; exit 1; }
+port=$nginx_port
 
 big="http://127.0.0.1:$port/big.bin"
 small="http://127.0.0.1:$port/small.txt"

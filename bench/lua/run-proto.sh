@@ -14,8 +14,8 @@ cd "$(dirname "$0")/../.."
 pipe_mib=${SOCKIT_BENCH_PIPE_MIB:-64}
 http_mib=${SOCKIT_BENCH_HTTP_MIB:-256}
 runs=${SOCKIT_BENCH_RUNS:-3}
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "bench/lua: nginx is missing (scripts/install-deps.sh --bench)"; exit 1; }
+# shellcheck source=bench/nginx.sh
+. bench/nginx.sh
 if ! (unset LUA_PATH LUA_CPATH; lua5.1 -e 'require "socket.http"; require "mime"') 2>/dev/null; then
     echo "bench/lua: LuaSocket 3 (lua-socket) is not installed; nothing to compare with"
     exit 1
@@ -23,13 +23,8 @@ fi
 SOCKIT_SKIP_CARGO=${SOCKIT_SKIP_CARGO:-0} bash scripts/build-lua51.sh >/dev/null || exit 1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sockit-bench-lua.XXXXXX") || exit 1
-nginx_pid=""
 cleanup() {
-    if [ -n "$nginx_pid" ]; then
-        kill "$nginx_pid" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$nginx_pid" 2>/dev/null
-    fi
+    nginx_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,35 +32,8 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$work/www" "$work/tmp"
 head -c $((http_mib * 1048576)) /dev/urandom >"$work/www/big.bin"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$work/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    sendfile on;
-    client_body_temp_path $work/tmp/body;
-    proxy_temp_path $work/tmp/proxy;
-    fastcgi_temp_path $work/tmp/fastcgi;
-    uwsgi_temp_path $work/tmp/uwsgi;
-    scgi_temp_path $work/tmp/scgi;
-    types { application/octet-stream bin; }
-    server {
-        listen 127.0.0.1:$port;
-        root $work/www;
-    }
-}
-CONF
-"$NGINX" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" >"$work/nginx.out" 2>&1 &
-nginx_pid=$!
-for _ in $(seq 1 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-    sleep 0.1
-done
+nginx_serve "$work" || { echo "bench/lua: nginx did not start"; exit 1; }
+port=$nginx_port
 url="http://127.0.0.1:$port/big.bin"
 
 ref() { (unset LUA_PATH LUA_CPATH; lua5.1 bench/lua/proto.lua "$@"); }
