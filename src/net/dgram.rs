@@ -1,12 +1,13 @@
-//! What the datagram sockets (UDP, Unix datagram) share: sizes, and the send and receive
-//! loops that wait under a socket's timeouts.
+//! What the datagram sockets (UDP, Unix datagram) share: sizes, the send and receive
+//! loops that wait under a socket's timeouts, and LuaSocket's `setfd`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::Timeout;
+use crate::net::socket::SetFdResult;
 use crate::sys::poll::{wait_fd, POLLIN};
 use socket2::{SockAddr, Socket};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// LuaSocket's default receive size.
 pub const DEFAULT_SIZE: usize = 8192;
@@ -73,4 +74,45 @@ pub(crate) fn recv_wait(
             Err(e) => return Err(Error::io(what, &e)),
         }
     }
+}
+
+/// LuaSocket's `setfd` for a datagram socket whose state is `sock`, `closed` and
+/// `detached`: it now uses and owns `fd` (made non-blocking; `adopt` sees it first, to
+/// update what depends on the descriptor) and hands back the one held before WITHOUT
+/// closing it. `None` detaches: no descriptor, reads as closed until a later `set_fd`.
+/// A closed socket takes no descriptor (`Closed`; `None` does nothing); `fd` is then
+/// handed back, as when it cannot be made non-blocking (and nothing changes).
+pub(crate) fn set_fd(
+    sock: &mut Option<Socket>,
+    closed: &mut bool,
+    detached: &mut bool,
+    fd: Option<OwnedFd>,
+    adopt: impl FnOnce(&Socket),
+) -> SetFdResult {
+    if *closed && !*detached {
+        return match fd {
+            None => Ok(None),
+            Some(fd) => Err((Error::new(ErrorKind::Closed, "setfd: closed"), Some(fd))),
+        };
+    }
+    let old = sock.take().map(OwnedFd::from);
+    match fd {
+        None => {
+            *closed = true;
+            *detached = true;
+        }
+        Some(fd) => {
+            let new = Socket::from(fd);
+            if let Err(e) = new.set_nonblocking(true) {
+                // Put the old descriptor back: nothing changed.
+                *sock = old.map(Socket::from);
+                return Err((Error::io("setfd", &e), Some(new.into())));
+            }
+            adopt(&new);
+            *sock = Some(new);
+            *closed = false;
+            *detached = false;
+        }
+    }
+    Ok(old)
 }

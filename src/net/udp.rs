@@ -22,7 +22,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::{Timeout, TimeoutMode};
 use crate::net::addr::{self, Family};
-use crate::net::dgram::{recv_wait, send_wait};
+use crate::net::dgram::{self, recv_wait, send_wait};
 use crate::net::options::{self, Opt, OptValue};
 use crate::net::socket::SetFdResult;
 use crate::net::Pollable;
@@ -397,39 +397,23 @@ impl Udp {
     /// `None` does nothing); `fd` is then handed back, as when it cannot be made
     /// non-blocking.
     pub fn set_fd(&mut self, fd: Option<OwnedFd>) -> SetFdResult {
-        if self.closed && !self.detached {
-            return match fd {
-                None => Ok(None),
-                Some(fd) => Err((Error::new(ErrorKind::Closed, "setfd: closed"), Some(fd))),
-            };
-        }
-        let old = self.sock.take().map(OwnedFd::from);
-        match fd {
-            None => {
-                self.closed = true;
-                self.detached = true;
-            }
-            Some(fd) => {
-                let sock = Socket::from(fd);
-                if let Err(e) = sock.set_nonblocking(true) {
-                    // Put the old descriptor back: nothing changed.
-                    self.sock = old.map(Socket::from);
-                    return Err((Error::io("setfd", &e), Some(sock.into())));
-                }
+        let (family, pending) = (&mut self.family, &mut self.pending);
+        dgram::set_fd(
+            &mut self.sock,
+            &mut self.closed,
+            &mut self.detached,
+            fd,
+            |sock| {
                 if let Ok(a) = sock.local_addr() {
                     if a.domain() == Domain::IPV6 {
-                        self.family = Family::Inet6;
+                        *family = Family::Inet6;
                     } else if a.domain() == Domain::IPV4 {
-                        self.family = Family::Inet;
+                        *family = Family::Inet;
                     }
                 }
-                self.pending.clear();
-                self.sock = Some(sock);
-                self.closed = false;
-                self.detached = false;
-            }
-        }
-        Ok(old)
+                pending.clear();
+            },
+        )
     }
 
     /// The descriptor, or `None` when closed or not created yet.

@@ -17,7 +17,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::timeout::{Timeout, TimeoutMode};
-use crate::net::dgram::{recv_wait, send_wait};
+use crate::net::dgram::{self, recv_wait, send_wait};
 use crate::net::options::{self, Opt, OptValue};
 use crate::net::socket::SetFdResult;
 use crate::net::unix::unix_addr;
@@ -231,30 +231,13 @@ impl UnixDgram {
     /// timeouts stay. A closed socket takes no descriptor (`Closed`; `None` does
     /// nothing); `fd` is then handed back, as when it cannot be made non-blocking.
     pub fn set_fd(&mut self, fd: Option<OwnedFd>) -> SetFdResult {
-        if self.closed && !self.detached {
-            return match fd {
-                None => Ok(None),
-                Some(fd) => Err((Error::new(ErrorKind::Closed, "setfd: closed"), Some(fd))),
-            };
-        }
-        let old = self.sock.take().map(OwnedFd::from);
-        match fd {
-            None => {
-                self.closed = true;
-                self.detached = true;
-            }
-            Some(fd) => {
-                let sock = Socket::from(fd);
-                if let Err(e) = sock.set_nonblocking(true) {
-                    self.sock = old.map(Socket::from);
-                    return Err((Error::io("setfd", &e), Some(sock.into())));
-                }
-                self.sock = Some(sock);
-                self.closed = false;
-                self.detached = false;
-            }
-        }
-        Ok(old)
+        dgram::set_fd(
+            &mut self.sock,
+            &mut self.closed,
+            &mut self.detached,
+            fd,
+            |_| {},
+        )
     }
 
     /// The descriptor, or `None` when closed.
