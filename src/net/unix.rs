@@ -162,22 +162,20 @@ pub fn listen(path: &Path, backlog: i32) -> Result<Socket> {
     Ok(Socket::server(sock, AddrFamily::Unix))
 }
 
+/// For the tests of the Unix socket modules.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::io::stream::LineMode;
-    use crate::io::stream::{Pattern, Wait};
-    use crate::net::socket::{AddrFamily, State};
+pub(crate) mod testdir {
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A fresh empty directory under the system's temporary directory, removed on drop.
-    struct TempDir(PathBuf);
+    pub(crate) struct TempDir(pub(crate) PathBuf);
+
     impl TempDir {
-        fn new() -> TempDir {
+        pub(crate) fn new() -> TempDir {
             static N: AtomicUsize = AtomicUsize::new(0);
             let p = std::env::temp_dir().join(format!(
-                "sockit-unix-{}-{}",
+                "sockit-test-{}-{}",
                 std::process::id(),
                 N.fetch_add(1, Ordering::Relaxed)
             ));
@@ -185,15 +183,26 @@ mod tests {
             std::fs::create_dir(&p).unwrap();
             TempDir(p)
         }
-        fn path(&self, name: &str) -> PathBuf {
+
+        pub(crate) fn path(&self, name: &str) -> PathBuf {
             self.0.join(name)
         }
     }
+
     impl Drop for TempDir {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testdir::TempDir;
+    use super::*;
+    use crate::io::stream::LineMode;
+    use crate::io::stream::{Pattern, Wait};
+    use crate::net::socket::{AddrFamily, State};
 
     #[test]
     fn listen_connect_accept_and_talk() {

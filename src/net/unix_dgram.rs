@@ -255,33 +255,9 @@ impl Pollable for UnixDgram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::unix::testdir::TempDir;
     use crate::net::unix::MAX_PATH;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
-
-    /// A fresh empty directory under the system's temporary directory, removed on drop.
-    struct TempDir(PathBuf);
-    impl TempDir {
-        fn new() -> TempDir {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "sockit-udg-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir(&p).unwrap();
-            TempDir(p)
-        }
-        fn path(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn bound(p: &Path) -> UnixDgram {
         let mut u = UnixDgram::new().unwrap();
