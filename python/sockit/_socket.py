@@ -1,0 +1,884 @@
+"""Stream sockets (TCP, Unix), UDP and Unix datagram sockets over sockit's C API.
+
+Every socket is non-blocking underneath; blocking calls wait inside sockit, with the GIL
+released, within the socket's timeouts (LuaSocket's rule: a *block* timeout bounds each
+wait, a *total* timeout the whole call; ``None`` is no limit, 0 never waits). A call that
+fails raises a :class:`sockit.Error` subclass; a receive that ends early (timeout, close)
+carries the bytes that did arrive in the exception's ``partial``.
+"""
+
+import threading
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
+
+from . import _callbacks
+from ._ffi import (
+    NULL, CLOSED, buffer_bytes, buffer_text, check, cstr, data_arg, ffi, from_seconds,
+    give_buffer, lib, make_error, raise_error, seconds, take_buffer,
+)
+from .errors import Closed
+
+__all__ = [
+    "Socket", "UDPSocket", "UnixDatagramSocket", "connect", "connect_nb", "bind",
+    "listen", "tcp", "tcp4", "tcp6", "unix", "unix_connect", "unix_connect_nb",
+    "unix_listen", "udp", "udp4", "udp6", "unix_dgram",
+]
+
+_FAMILIES = {"any": 0, "inet": 1, "inet6": 2, None: 0, 0: 0, 1: 1, 2: 2}
+_FAMILY_NAMES = {0: "any", 1: "inet", 2: "inet6", 3: "unix"}
+_STATES = {0: "master", 1: "client", 2: "server", 3: "closed"}
+_ENDS = {0: "term", 1: "maxlen", 2: "eof", 3: "block"}
+_SHUT = {"receive": 0, "r": 0, "read": 0, "send": 1, "w": 1, "write": 1, "both": 2, "rw": 2}
+
+_LINE = lib.SOCKIT_PATTERN_LINE
+_COUNT = lib.SOCKIT_PATTERN_COUNT
+_ALL = lib.SOCKIT_PATTERN_ALL
+_PEEK_MAX = 4096
+_EMPTY_IT = iter(())
+SIZE_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
+
+
+def _family(family: Union[str, int, None]) -> int:
+    try:
+        return _FAMILIES[family]
+    except KeyError:
+        raise ValueError("family must be 'any', 'inet' or 'inet6', not %r" % (family,))
+
+
+def _term(terminator: Union[bytes, str, int, None]) -> int:
+    if terminator is None:
+        return -1
+    if isinstance(terminator, int):
+        if not 0 <= terminator <= 255:
+            raise ValueError("terminator must be one byte")
+        return terminator
+    t = data_arg(terminator)
+    if len(t) != 1:
+        raise ValueError("terminator must be one byte, not %r" % (terminator,))
+    return t[0]
+
+
+def _maxlen(maxlen: Optional[int]) -> int:
+    if maxlen is None or maxlen < 0:
+        return SIZE_MAX
+    return maxlen
+
+
+def _wait_handle(wait: Callable[[int, int], Any]) -> Any:
+    if not callable(wait):
+        raise TypeError("wait must be callable(fd, events)")
+    return ffi.new_handle(wait)
+
+
+class Socket:
+    """A TCP or Unix-domain stream socket (``sockit_socket``): master (made, not yet
+    connected or listening), client (connected), server (listening) or closed.
+
+    Use it in a ``with`` block, or call :meth:`close` (idempotent); the handle is freed
+    with the object. Every method may be called from any thread: calls on one socket are
+    serialised inside sockit, and a blocking call holds the socket until it returns.
+    """
+
+    __slots__ = ("_h", "_it", "_n", "_sizes", "_lock", "_peek", "__weakref__")
+
+    def __init__(self, handle: Any) -> None:
+        self._h = ffi.gc(handle, lib.sockit_socket_free)
+        self._it: Iterator[bytes] = _EMPTY_IT
+        self._n = 0
+        self._sizes: List[int] = []
+        self._lock = threading.Lock()
+        self._peek: Any = None
+
+    # -- context, identity -----------------------------------------------------------
+
+    def __enter__(self) -> "Socket":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        try:
+            return "<sockit.Socket %s %s fd=%d>" % (self.family, self.state, self.fileno())
+        except Exception:
+            return "<sockit.Socket>"
+
+    def fileno(self) -> int:
+        """The descriptor (-1 when closed); the socket keeps owning it."""
+        fd = ffi.new("int *")
+        check(lib.sockit_socket_getfd(self._h, fd))
+        return fd[0]
+
+    getfd = fileno
+
+    def setfd(self, fd: int) -> None:
+        """LuaSocket's ``setfd``: the socket takes ``fd`` over; the descriptor it had is
+        released without being closed. -1 detaches."""
+        self._settle()
+        check(lib.sockit_socket_setfd(self._h, fd))
+
+    @property
+    def state(self) -> str:
+        """"master", "client", "server" or "closed"."""
+        st = ffi.new("sockit_state *")
+        check(lib.sockit_socket_state(self._h, st))
+        return _STATES[st[0]]
+
+    @property
+    def family(self) -> str:
+        """"inet", "inet6", "unix", or "any" for a TCP master without descriptor yet."""
+        fam = ffi.new("sockit_family *")
+        check(lib.sockit_socket_family(self._h, fam))
+        return _FAMILY_NAMES[fam[0]]
+
+    @property
+    def closed(self) -> bool:
+        return self.state == "closed"
+
+    # -- timeouts and options -------------------------------------------------------
+
+    def settimeout(self, secs: Optional[float], mode: str = "b") -> None:
+        """Sets the block timeout (``mode`` "b": each wait) or the total timeout ("t",
+        or 1.3b's "r": the whole call), in seconds; ``None`` = no limit, 0 = never wait."""
+        check(lib.sockit_socket_settimeout(self._h, seconds(secs), cstr(mode)))
+
+    def gettimeout(self) -> Optional[float]:
+        """The block timeout (``None`` = no limit), as ``socket.socket.gettimeout``."""
+        return self.gettimeouts()[0]
+
+    def gettimeouts(self) -> Tuple[Optional[float], Optional[float]]:
+        """(block, total) timeouts in seconds, ``None`` for no limit."""
+        b = ffi.new("double[2]")
+        check(lib.sockit_socket_gettimeout(self._h, b, b + 1))
+        return from_seconds(b[0]), from_seconds(b[1])
+
+    def setoption(self, name: str, value: Any) -> None:
+        """Sets a LuaSocket option: "keepalive", "reuseaddr", "reuseport", "tcp-nodelay",
+        "sndbuf", "rcvbuf", "ipv6-v6only", "dontroute", ...; booleans take True/False;
+        "linger" takes ``(on, seconds)`` or seconds (``None`` = off)."""
+        if name == "linger" and isinstance(value, tuple):
+            on, secs = value
+            check(lib.sockit_socket_setoption_linger(self._h, bool(on), int(secs)))
+            return
+        if name == "linger" and value is None:
+            value = -1
+        check(lib.sockit_socket_setoption_int(self._h, cstr(name), int(value)))
+
+    def getoption(self, name: str) -> Any:
+        """Reads an option: booleans as bool, "linger" as ``(on, seconds)``, "error" as
+        the pending errno (reading clears it), sizes as int."""
+        if name == "linger":
+            on = ffi.new("bool *")
+            secs = ffi.new("int *")
+            check(lib.sockit_socket_getoption_linger(self._h, on, secs))
+            return bool(on[0]), secs[0]
+        v = ffi.new("int64_t *")
+        check(lib.sockit_socket_getoption_int(self._h, cstr(name), v))
+        if name in ("keepalive", "reuseaddr", "reuseport", "tcp-nodelay", "ipv6-v6only",
+                    "dontroute", "broadcast", "oobinline"):
+            return bool(v[0])
+        return v[0]
+
+    # -- addresses ----------------------------------------------------------------------
+
+    def _name(self, fn: Any) -> Any:
+        buf = take_buffer()
+        try:
+            port = ffi.new("uint16_t *")
+            fam = ffi.new("sockit_family *")
+            check(fn(self._h, buf, port, fam))
+            addr = buffer_text(buf)
+        finally:
+            give_buffer(buf)
+        if fam[0] == 3:
+            return addr
+        return addr, port[0]
+
+    def getsockname(self) -> Any:
+        """The local address: ``(address, port)``, or the path for a Unix socket."""
+        return self._name(lib.sockit_socket_getsockname)
+
+    def getpeername(self) -> Any:
+        """The peer's address: ``(address, port)``, or the path for a Unix socket."""
+        return self._name(lib.sockit_socket_getpeername)
+
+    def _raw(self, fn: Any) -> Tuple[bytes, int]:
+        buf = take_buffer()
+        try:
+            port = ffi.new("uint16_t *")
+            check(fn(self._h, buf, port))
+            return buffer_bytes(buf), port[0]
+        finally:
+            give_buffer(buf)
+
+    @property
+    def local_ip_raw(self) -> Tuple[bytes, int]:
+        """Moonbridge's ``local_ip4``/``local_ip6`` and ``local_tcpport``: (4 or 16 raw
+        bytes, port)."""
+        return self._raw(lib.sockit_socket_local_ip_raw)
+
+    @property
+    def remote_ip_raw(self) -> Tuple[bytes, int]:
+        """Moonbridge's ``remote_ip4``/``remote_ip6`` and ``remote_tcpport``."""
+        return self._raw(lib.sockit_socket_remote_ip_raw)
+
+    # -- master: bind, listen, connect, accept -----------------------------------------
+
+    def bind(self, host: str, port: int = 0) -> None:
+        """Binds a TCP master to ``host``:``port`` ("*" = every interface), or a Unix
+        master to the path ``host``."""
+        if self.family == "unix" or (port == 0 and host.startswith("/")):
+            check(lib.sockit_socket_bind_path(self._h, cstr(host, "path")))
+        else:
+            check(lib.sockit_socket_bind(self._h, cstr(host, "host"), port))
+
+    def listen(self, backlog: int = -1) -> None:
+        """Makes a master listen (backlog -1 = 32); it becomes a server."""
+        check(lib.sockit_socket_listen(self._h, backlog))
+
+    def connect(self, host: str, port: int = 0) -> None:
+        """Connects a master (to ``host``:``port``, or to the Unix path ``host``) within
+        the socket's timeouts. With a zero timeout the connect goes on in the background
+        and :class:`sockit.Timeout` is raised: select the socket for writing."""
+        if self.family == "unix":
+            check(lib.sockit_socket_connect_path(self._h, cstr(host, "path")))
+        else:
+            check(lib.sockit_socket_connect(self._h, cstr(host, "host"), port))
+
+    def accept(self) -> "Socket":
+        """Waits (within the timeouts) for a connection and returns it as a new client."""
+        out = ffi.new("sockit_socket **")
+        check(lib.sockit_socket_accept(self._h, out))
+        return Socket(out[0])
+
+    def accept_nb(self) -> Optional["Socket"]:
+        """Moonbridge's ``accept_nb``: a waiting connection, or ``None`` when there is
+        none."""
+        out = ffi.new("sockit_socket **")
+        st = lib.sockit_socket_accept_nb(self._h, out)
+        if st == lib.SOCKIT_WOULDBLOCK:
+            return None
+        check(st)
+        return Socket(out[0])
+
+    # -- LuaSocket sending and receiving ---------------------------------------------
+
+    def send(self, data: Any, i: Optional[int] = None, j: Optional[int] = None) -> int:
+        """Sends all of ``data`` within the timeouts and returns the number of bytes sent
+        (LuaSocket's ``send``; ``i``, ``j`` select bytes ``i``..``j``, 1-based and
+        inclusive, negative from the end). On failure the exception's ``sent`` says how
+        many bytes the kernel took."""
+        data = data_arg(data)
+        if i is None and j is None:
+            n = ffi.new("size_t *")
+            st = lib.sockit_socket_send(self._h, data, len(data), n)
+            if st:
+                raise_error(st, sent=n[0])
+            return n[0]
+        last = ffi.new("long *")
+        first = 1 if i is None else i
+        st = lib.sockit_socket_send_range(self._h, data, len(data), first,
+                                          -1 if j is None else j, last)
+        if st:
+            raise_error(st, sent=max(0, last[0] - (first if first > 0 else 1) + 1))
+        return last[0]
+
+    sendall = send
+
+    def _receive(self, pattern: int, count: int = 0, prefix: bytes = b"") -> bytes:
+        if self._it is not _EMPTY_IT:
+            self._settle()
+        buf = take_buffer()
+        try:
+            st = lib.sockit_socket_receive(self._h, pattern, count, prefix or NULL,
+                                           len(prefix), buf)
+            data = buffer_bytes(buf)
+        finally:
+            give_buffer(buf)
+        if st:
+            raise_error(st, data)
+        return data
+
+    def receive(self, count: Any = None, prefix: bytes = b"") -> bytes:
+        """Exactly ``count`` bytes (LuaSocket's ``receive(n)``), after ``prefix``.
+        Without ``count``: a line, as :meth:`receive_line`. A LuaSocket pattern string
+        ("*l", "*a", 1.3b's "*lu" and "*w") is accepted too. On timeout or close the
+        exception's ``partial`` has what arrived."""
+        if count is None:
+            return self.receive_line(prefix)
+        if isinstance(count, str):
+            pat = {"*l": _LINE, "*a": _ALL, "*lu": lib.SOCKIT_PATTERN_LINE_RAW,
+                   "*w": lib.SOCKIT_PATTERN_WORD}.get(count)
+            if pat is None:
+                raise ValueError("unknown receive pattern %r" % count)
+            if pat == _LINE:
+                return self.receive_line(prefix)
+            return self._receive(pat, 0, data_arg(prefix))
+        if count < 0:
+            raise ValueError("count must not be negative")
+        return self._receive(_COUNT, count, data_arg(prefix))
+
+    def receive_all(self, prefix: bytes = b"") -> bytes:
+        """Everything until the peer closes ("*a")."""
+        return self._receive(_ALL, 0, data_arg(prefix))
+
+    def receive_line(self, prefix: bytes = b"") -> bytes:
+        """One line without its end of line (LuaSocket 2/3 "*l": the LF and every CR are
+        dropped). On timeout or close the exception's ``partial`` holds the incomplete
+        line.
+
+        Lines already buffered behind the one received are fetched in one call
+        (``sockit_socket_peek_lines``) and handed out by the next calls without calling
+        into sockit; every other method first settles them, so counts, ``dirty``,
+        ``select`` and the other patterns see exactly what was not handed out."""
+        if not prefix:
+            line = next(self._it, None)
+            if line is not None:
+                return line
+            return self._receive_lines()
+        prefix = data_arg(prefix)
+        try:
+            return prefix + self.receive_line()
+        except Closed as e:
+            e.partial = prefix + e.partial
+            raise
+        except Exception as e:
+            if hasattr(e, "partial"):
+                e.partial = prefix + e.partial  # type: ignore[attr-defined]
+            raise
+
+    def _receive_lines(self) -> bytes:
+        with self._lock:
+            self._settle_locked()
+            h = self._h
+            buf = take_buffer()
+            try:
+                st = lib.sockit_socket_receive(h, _LINE, 0, NULL, 0, buf)
+                data = buffer_bytes(buf)
+            finally:
+                give_buffer(buf)
+            if st:
+                raise_error(st, data)
+            peek = self._peek
+            if peek is None:
+                peek = self._peek = (
+                    ffi.new("const uint8_t *[%d]" % _PEEK_MAX),
+                    ffi.new("size_t[%d]" % _PEEK_MAX),
+                    ffi.new("size_t[%d]" % _PEEK_MAX),
+                    ffi.new("size_t *"),
+                )
+            pdata, plen, psize, pn = peek
+            if lib.sockit_socket_peek_lines(h, _LINE, pdata, plen, psize, _PEEK_MAX, pn):
+                return data
+            n = pn[0]
+            if n == 0:
+                return data
+            sizes = ffi.unpack(psize, n)
+            total = sum(sizes)
+            first = pdata[0]
+            start = int(ffi.cast("uintptr_t", first))
+            last = int(ffi.cast("uintptr_t", pdata[n - 1]))
+            if last - start == total - sizes[-1]:
+                # The lines lie one after the other in the read buffer: one copy, and
+                # the split runs in C. A CR occurs only right before an LF here.
+                raw = ffi.buffer(first, total)[:]
+                if b"\r" in raw:
+                    raw = raw.replace(b"\r\n", b"\n")
+                lines = raw.split(b"\n")
+                lines.pop()
+            else:
+                lens = ffi.unpack(plen, n)
+                lines = [ffi.buffer(pdata[k], lens[k])[:] for k in range(n)]
+            self._n = n
+            self._sizes = sizes
+            self._it = iter(lines)
+            return data
+
+    def _settle(self) -> None:
+        if self._it is not _EMPTY_IT:
+            with self._lock:
+                self._settle_locked()
+
+    def _settle_locked(self) -> None:
+        it = self._it
+        if it is _EMPTY_IT:
+            return
+        self._it = _EMPTY_IT
+        rest = len(list(it))  # exhausts it: a racing receive_line gets nothing more
+        used = self._n - rest
+        if used:
+            check(lib.sockit_socket_consume(self._h, sum(self._sizes[:used])))
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The lines until the peer closes (the last, unterminated one included)."""
+        while True:
+            try:
+                yield self.receive_line()
+            except Closed as e:
+                if e.partial:
+                    yield e.partial
+                return
+
+    def lines(self) -> Iterator[bytes]:
+        """Same as iterating over the socket."""
+        return iter(self)
+
+    # -- Moonbridge buffered I/O --------------------------------------------------------
+
+    def _read(self, fn: Any, maxlen: Optional[int], terminator: Any,
+              *extra: Any) -> Tuple[bytes, str]:
+        if self._it is not _EMPTY_IT:
+            self._settle()
+        buf = take_buffer()
+        end = ffi.new("sockit_read_end *")
+        try:
+            st = fn(self._h, _maxlen(maxlen), _term(terminator), *extra, buf, end)
+            data = buffer_bytes(buf)
+        finally:
+            give_buffer(buf)
+        if st:
+            raise_error(st, data)
+        return data, _ENDS[end[0]]
+
+    def read(self, maxlen: Optional[int] = None,
+             terminator: Any = None) -> Tuple[bytes, str]:
+        """Moonbridge's ``read``: up to ``maxlen`` bytes (None = no limit) or up to and
+        including ``terminator`` (one byte), within the timeouts. Returns ``(data,
+        end)``, ``end`` being "term", "maxlen" or "eof"."""
+        return self._read(lib.sockit_socket_read, maxlen, terminator)
+
+    def read_nb(self, maxlen: Optional[int] = None,
+                terminator: Any = None) -> Tuple[bytes, str]:
+        """Moonbridge's ``read_nb``: as :meth:`read` without blocking; ``end`` is
+        "block" when it stopped because it would block (``data`` has what was there)."""
+        return self._read(lib.sockit_socket_read_nb, maxlen, terminator)
+
+    def read_call(self, wait: Callable[[int, int], Any], maxlen: Optional[int] = None,
+                  terminator: Any = None) -> Tuple[bytes, str]:
+        """Moonbridge's ``read_call``: as :meth:`read`, calling ``wait(fd, events)``
+        whenever it would block (return False or raise to abort). ``wait`` must not use
+        this socket (wait on ``fd``)."""
+        return self._read(lib.sockit_socket_read_call, maxlen, terminator,
+                          lib._sockit_py_wait, _wait_handle(wait))
+
+    def _drain(self, fn: Any, maxlen: Optional[int], terminator: Any,
+               *extra: Any) -> Tuple[int, str]:
+        if self._it is not _EMPTY_IT:
+            self._settle()
+        count = ffi.new("size_t *")
+        end = ffi.new("sockit_read_end *")
+        st = fn(self._h, _maxlen(maxlen), _term(terminator), *extra, count, end)
+        if st:
+            raise_error(st)
+        return count[0], _ENDS[end[0]]
+
+    def drain(self, maxlen: Optional[int] = None, terminator: Any = None) -> Tuple[int, str]:
+        """Moonbridge's ``drain``: as :meth:`read` but discards; returns ``(count, end)``."""
+        return self._drain(lib.sockit_socket_drain, maxlen, terminator)
+
+    def drain_nb(self, maxlen: Optional[int] = None,
+                 terminator: Any = None) -> Tuple[int, str]:
+        """Moonbridge's ``drain_nb``."""
+        return self._drain(lib.sockit_socket_drain_nb, maxlen, terminator)
+
+    def drain_call(self, wait: Callable[[int, int], Any], maxlen: Optional[int] = None,
+                   terminator: Any = None) -> Tuple[int, str]:
+        """Moonbridge's ``drain_call``."""
+        return self._drain(lib.sockit_socket_drain_call, maxlen, terminator,
+                           lib._sockit_py_wait, _wait_handle(wait))
+
+    def write(self, data: Any) -> None:
+        """Moonbridge's ``write``: appends to the write buffer and sends what it can
+        (waiting within the timeouts only when the buffer is large). Flush after."""
+        data = data_arg(data)
+        check(lib.sockit_socket_write(self._h, data, len(data)))
+
+    def write_nb(self, data: Any) -> int:
+        """Moonbridge's ``write_nb``: appends and sends what the kernel takes now;
+        returns the bytes still buffered."""
+        data = data_arg(data)
+        pending = ffi.new("size_t *")
+        check(lib.sockit_socket_write_nb(self._h, data, len(data), pending))
+        return pending[0]
+
+    def write_call(self, wait: Callable[[int, int], Any], data: Any) -> None:
+        """Moonbridge's ``write_call``: as :meth:`write`, calling ``wait(fd, events)``
+        whenever it would block."""
+        data = data_arg(data)
+        check(lib.sockit_socket_write_call(self._h, data, len(data), lib._sockit_py_wait,
+                                           _wait_handle(wait)))
+
+    def flush(self) -> None:
+        """Moonbridge's ``flush``: sends the whole write buffer, within the timeouts."""
+        check(lib.sockit_socket_flush(self._h))
+
+    def flush_nb(self) -> int:
+        """Moonbridge's ``flush_nb``: sends what the kernel takes now; returns the bytes
+        still buffered (0 = all sent)."""
+        pending = ffi.new("size_t *")
+        check(lib.sockit_socket_flush_nb(self._h, pending))
+        return pending[0]
+
+    def flush_call(self, wait: Callable[[int, int], Any]) -> None:
+        """Moonbridge's ``flush_call``."""
+        check(lib.sockit_socket_flush_call(self._h, lib._sockit_py_wait, _wait_handle(wait)))
+
+    def finish(self) -> None:
+        """Moonbridge's ``finish``: flushes, then shuts the sending side down."""
+        check(lib.sockit_socket_finish(self._h))
+
+    def shutdown(self, how: str = "both") -> None:
+        """Shuts down "receive", "send" or "both" directions (nothing is flushed)."""
+        try:
+            h = _SHUT[how]
+        except KeyError:
+            raise ValueError("how must be 'receive', 'send' or 'both'")
+        check(lib.sockit_socket_shutdown(self._h, h))
+
+    def close(self) -> None:
+        """Closes the socket (a client flushes its write buffer first); idempotent."""
+        self._it = _EMPTY_IT
+        check(lib.sockit_socket_close(self._h))
+
+    def reset(self) -> None:
+        """Moonbridge's ``reset``: closes abruptly (buffered output dropped, the peer
+        sees a reset)."""
+        self._it = _EMPTY_IT
+        check(lib.sockit_socket_reset(self._h))
+
+    # -- state --------------------------------------------------------------------------
+
+    def dirty(self) -> bool:
+        """Whether received data is buffered (a read returns without the kernel)."""
+        self._settle()
+        d = ffi.new("bool *")
+        check(lib.sockit_socket_dirty(self._h, d))
+        return bool(d[0])
+
+    def getstats(self) -> Tuple[int, int, float]:
+        """(bytes received, bytes sent, age in seconds), as LuaSocket counts them."""
+        self._settle()
+        v = ffi.new("double[3]")
+        check(lib.sockit_socket_getstats(self._h, v, v + 1, v + 2))
+        return int(v[0]), int(v[1]), v[2]
+
+    def setstats(self, received: float, sent: float, age: float) -> None:
+        """Resets the counters and the age."""
+        self._settle()
+        check(lib.sockit_socket_setstats(self._h, float(received), float(sent), float(age)))
+
+    # -- LTN12 ---------------------------------------------------------------------------
+
+    def source(self, mode: str = "until-closed", length: int = 0) -> Any:
+        """LuaSocket's ``socket.source(mode, sock, length)``: "by-length" (``length``
+        bytes), "until-closed" or "http-chunked". The source borrows this socket."""
+        from .ltn12 import Source
+
+        self._settle()
+        return Source.socket(self, mode, length)
+
+    def sink(self, mode: str = "keep-open") -> Any:
+        """LuaSocket's ``socket.sink(mode, sock)``: "keep-open", "close-when-done" or
+        "http-chunked". The sink borrows this socket."""
+        from .ltn12 import Sink
+
+        return Sink.socket(self, mode)
+
+
+def _new_socket(fn: Any, *args: Any) -> Socket:
+    out = ffi.new("sockit_socket **")
+    check(fn(*args, out))
+    return Socket(out[0])
+
+
+def connect(host: str, port: int, *, timeout: Optional[float] = None,
+            local: Optional[Tuple[str, int]] = None,
+            family: Union[str, int, None] = "any") -> Socket:
+    """A connected TCP client (LuaSocket's ``socket.connect``): every resolved address
+    is tried in turn; ``timeout`` bounds each attempt; ``local`` = (host, port) binds
+    first; ``family`` "inet" or "inet6" restricts the addresses."""
+    lh, lp = (NULL, 0) if local is None else (cstr(local[0], "local host"), local[1])
+    return _new_socket(lib.sockit_tcp_connect, cstr(host, "host"), port, lh, lp,
+                       _family(family), seconds(timeout))
+
+
+def connect_nb(host: str, port: int) -> Socket:
+    """Moonbridge's ``tcpconnect_nb``: a client that may still be connecting (select it
+    for writing to learn when it is up)."""
+    return _new_socket(lib.sockit_tcp_connect_nb, cstr(host, "host"), port)
+
+
+def bind(host: str, port: int, backlog: int = -1) -> Socket:
+    """A listening TCP socket (LuaSocket's ``socket.bind``): "*" = every IPv4
+    interface, port 0 = any free port (see ``getsockname``)."""
+    return _new_socket(lib.sockit_tcp_bind, cstr(host, "host"), port, backlog)
+
+
+def listen(host: str, port: int, backlog: int = -1) -> Socket:
+    """Moonbridge's ``tcplisten``: "127.0.0.1"/"::1" loopback, "0.0.0.0"/"::" every
+    interface."""
+    return _new_socket(lib.sockit_tcp_listen, cstr(host, "host"), port, backlog)
+
+
+def tcp(family: Union[str, int, None] = "any") -> Socket:
+    """A TCP master socket (LuaSocket's ``socket.tcp()``): set options, bind, then
+    connect or listen."""
+    return _new_socket(lib.sockit_tcp_new, _family(family))
+
+
+def tcp4() -> Socket:
+    return tcp("inet")
+
+
+def tcp6() -> Socket:
+    return tcp("inet6")
+
+
+def unix() -> Socket:
+    """A Unix-domain stream master (LuaSocket's ``socket.unix()``)."""
+    return _new_socket(lib.sockit_unix_new)
+
+
+def unix_connect(path: Any) -> Socket:
+    """A client connected to the Unix socket at ``path`` (Moonbridge's
+    ``localconnect``)."""
+    return _new_socket(lib.sockit_unix_connect, cstr(path, "path"))
+
+
+def unix_connect_nb(path: Any) -> Socket:
+    """Moonbridge's ``localconnect_nb``."""
+    return _new_socket(lib.sockit_unix_connect_nb, cstr(path, "path"))
+
+
+def unix_listen(path: Any, backlog: int = -1) -> Socket:
+    """A listening Unix socket at ``path`` (Moonbridge's ``locallisten``; a stale
+    socket file is replaced, any other file is left alone)."""
+    return _new_socket(lib.sockit_unix_listen, cstr(path, "path"), backlog)
+
+
+class _Datagram:
+    """What UDP and Unix datagram sockets share."""
+
+    __slots__ = ("_h", "__weakref__")
+    _prefix = ""
+
+    def _fn(self, name: str) -> Any:
+        return getattr(lib, self._prefix + name)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the socket (idempotent)."""
+        check(self._fn("close")(self._h))
+
+    def fileno(self) -> int:
+        fd = ffi.new("int32_t *")
+        check(self._fn("getfd")(self._h, fd))
+        return fd[0]
+
+    getfd = fileno
+
+    def setfd(self, fd: int) -> None:
+        check(self._fn("setfd")(self._h, fd))
+
+    def settimeout(self, secs: Optional[float], mode: str = "b") -> None:
+        """Sets the block ("b") or total ("t") timeout; ``None`` = no limit."""
+        check(self._fn("settimeout")(self._h, seconds(secs), cstr(mode)))
+
+    def gettimeout(self) -> Optional[float]:
+        return self.gettimeouts()[0]
+
+    def gettimeouts(self) -> Tuple[Optional[float], Optional[float]]:
+        b = ffi.new("double[2]")
+        check(self._fn("gettimeout")(self._h, b, b + 1))
+        return from_seconds(b[0]), from_seconds(b[1])
+
+    def setoption(self, name: str, value: Any) -> None:
+        if value is None:
+            value = -1
+        check(self._fn("setoption_int")(self._h, cstr(name), int(value)))
+
+    def getoption(self, name: str) -> int:
+        v = ffi.new("int64_t *")
+        check(self._fn("getoption_int")(self._h, cstr(name), v))
+        return v[0]
+
+    @property
+    def connected(self) -> bool:
+        c = ffi.new("bool *")
+        check(self._fn("isconnected")(self._h, c))
+        return bool(c[0])
+
+    def _recv(self, size: int, fn: Any, *extra: Any) -> bytes:
+        buf = take_buffer()
+        try:
+            st = fn(self._h, size, buf, *extra)
+            data = buffer_bytes(buf)
+        finally:
+            give_buffer(buf)
+        if st:
+            raise_error(st, data)
+        return data
+
+
+class UDPSocket(_Datagram):
+    """A UDP socket (``sockit_udp``). Datagrams are atomic: a receive returns at most the
+    size asked for and drops the rest of a longer datagram."""
+
+    __slots__ = ()
+    _prefix = "sockit_udp_"
+
+    def __init__(self, handle: Any) -> None:
+        self._h = ffi.gc(handle, lib.sockit_udp_free)
+
+    def setsockname(self, host: str, port: int) -> None:
+        """Binds to ``host``:``port`` ("*" = every interface, port 0 = any)."""
+        check(lib.sockit_udp_setsockname(self._h, cstr(host, "host"), port))
+
+    bind = setsockname
+
+    def setpeername(self, host: str, port: int = 0) -> None:
+        """Sets the peer (``send`` goes there, only its datagrams are received); "*"
+        removes it."""
+        check(lib.sockit_udp_setpeername(self._h, cstr(host, "host"), port))
+
+    connect = setpeername
+
+    def _name(self, fn: Any) -> Tuple[str, int]:
+        buf = take_buffer()
+        try:
+            port = ffi.new("uint16_t *")
+            check(fn(self._h, buf, port, NULL))
+            return buffer_text(buf), port[0]
+        finally:
+            give_buffer(buf)
+
+    def getsockname(self) -> Tuple[str, int]:
+        return self._name(lib.sockit_udp_getsockname)
+
+    def getpeername(self) -> Tuple[str, int]:
+        return self._name(lib.sockit_udp_getpeername)
+
+    def send(self, data: Any) -> int:
+        """Sends one datagram to the peer; returns the bytes sent."""
+        data = data_arg(data)
+        n = ffi.new("size_t *")
+        st = lib.sockit_udp_send(self._h, data, len(data), n)
+        if st:
+            raise_error(st, sent=n[0])
+        return n[0]
+
+    def sendto(self, data: Any, host: str, port: int) -> int:
+        """Sends one datagram to ``host``:``port``."""
+        data = data_arg(data)
+        n = ffi.new("size_t *")
+        st = lib.sockit_udp_sendto(self._h, data, len(data), cstr(host, "host"), port, n)
+        if st:
+            raise_error(st, sent=n[0])
+        return n[0]
+
+    def receive(self, size: int = 8192) -> bytes:
+        """The next datagram (at most ``size`` bytes), within the timeouts."""
+        return self._recv(size, lib.sockit_udp_receive)
+
+    def receivefrom(self, size: int = 8192) -> Tuple[bytes, str, int]:
+        """The next datagram and its sender: ``(data, address, port)``."""
+        addr = take_buffer()
+        port = ffi.new("uint16_t *")
+        try:
+            data = self._recv(size, lib.sockit_udp_receivefrom, addr, port)
+            return data, buffer_text(addr), port[0]
+        finally:
+            give_buffer(addr)
+
+
+class UnixDatagramSocket(_Datagram):
+    """A Unix-domain datagram socket (``sockit_unixdgram``, LuaSocket's
+    ``socket.unix.dgram()``); addresses are paths."""
+
+    __slots__ = ()
+    _prefix = "sockit_unixdgram_"
+
+    def __init__(self, handle: Any) -> None:
+        self._h = ffi.gc(handle, lib.sockit_unixdgram_free)
+
+    def bind(self, path: Any) -> None:
+        check(lib.sockit_unixdgram_bind(self._h, cstr(path, "path")))
+
+    setsockname = bind
+
+    def connect(self, path: Any) -> None:
+        """Sets the peer; ``None`` or "" removes it."""
+        check(lib.sockit_unixdgram_connect(self._h, cstr(path or "", "path")))
+
+    setpeername = connect
+
+    def _path(self, fn: Any) -> str:
+        buf = take_buffer()
+        try:
+            check(fn(self._h, buf))
+            return buffer_text(buf)
+        finally:
+            give_buffer(buf)
+
+    def getsockname(self) -> str:
+        return self._path(lib.sockit_unixdgram_getsockname)
+
+    def getpeername(self) -> str:
+        return self._path(lib.sockit_unixdgram_getpeername)
+
+    def send(self, data: Any) -> int:
+        data = data_arg(data)
+        n = ffi.new("size_t *")
+        st = lib.sockit_unixdgram_send(self._h, data, len(data), n)
+        if st:
+            raise_error(st, sent=n[0])
+        return n[0]
+
+    def sendto(self, data: Any, path: Any) -> int:
+        data = data_arg(data)
+        n = ffi.new("size_t *")
+        st = lib.sockit_unixdgram_sendto(self._h, data, len(data), cstr(path, "path"), n)
+        if st:
+            raise_error(st, sent=n[0])
+        return n[0]
+
+    def receive(self, size: int = 8192) -> bytes:
+        return self._recv(size, lib.sockit_unixdgram_receive)
+
+    def receivefrom(self, size: int = 8192) -> Tuple[bytes, str]:
+        """The next datagram and the sender's path ("" for an unbound sender)."""
+        path = take_buffer()
+        try:
+            data = self._recv(size, lib.sockit_unixdgram_receivefrom, path)
+            return data, buffer_text(path)
+        finally:
+            give_buffer(path)
+
+
+def udp(family: Union[str, int, None] = "any") -> UDPSocket:
+    """A UDP socket (LuaSocket's ``socket.udp()``; "any" picks the family at the first
+    bind, connect or sendto)."""
+    out = ffi.new("sockit_udp **")
+    check(lib.sockit_udp_new(_family(family), out))
+    return UDPSocket(out[0])
+
+
+def udp4() -> UDPSocket:
+    return udp("inet")
+
+
+def udp6() -> UDPSocket:
+    return udp("inet6")
+
+
+def unix_dgram() -> UnixDatagramSocket:
+    """An unbound Unix datagram socket."""
+    out = ffi.new("sockit_unixdgram **")
+    check(lib.sockit_unixdgram_new(out))
+    return UnixDatagramSocket(out[0])
+
+
