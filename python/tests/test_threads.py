@@ -1,0 +1,159 @@
+"""Threads: blocking calls release the GIL, and handles are shared between threads."""
+
+import socket
+import threading
+import time
+
+import sockit
+from sockit import ltn12
+from conftest import WAIT
+
+
+def test_blocking_receive_releases_the_gil(pair):
+    s, py = pair
+    s.settimeout(0.5)
+    count = [0]
+    done = threading.Event()
+
+    def blocked():
+        try:
+            s.receive_line()
+        except sockit.Timeout:
+            pass
+        done.set()
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    while not done.is_set():
+        count[0] += 1
+    t.join()
+    assert count[0] > 10000  # the main thread kept running during the wait
+
+
+def test_threads_share_one_socket_for_receiving(pair):
+    s, py = pair
+    n_threads, per, size = 4, 50, 100
+    payload = b"".join(bytes([i % 251]) * size for i in range(n_threads * per))
+    got = []
+    lock = threading.Lock()
+    errors = []
+
+    def reader():
+        try:
+            for _ in range(per):
+                chunk = s.receive(size)
+                with lock:
+                    got.append(chunk)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    py.sendall(payload)
+    for t in threads:
+        t.join(WAIT * 3)
+    assert not errors
+    # Each call got one whole, uninterleaved piece; together they are the stream.
+    assert len(got) == n_threads * per
+    assert all(len(c) == size and c == c[:1] * size for c in got)
+    assert sorted(got) == sorted(payload[i:i + size] for i in range(0, len(payload), size))
+
+
+def test_threads_share_one_socket_for_lines(pair):
+    s, py = pair
+    n = 4000
+    lines = [b"%05d" % i for i in range(n)]
+    got = []
+    lock = threading.Lock()
+
+    def reader():
+        while True:
+            try:
+                line = s.receive_line()
+            except sockit.Closed:
+                return
+            with lock:
+                got.append(line)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    py.sendall(b"\n".join(lines) + b"\n")
+    py.shutdown(socket.SHUT_WR)
+    for t in threads:
+        t.join(WAIT * 3)
+    assert sorted(got) == lines  # every line exactly once
+
+
+def test_send_and_receive_from_different_threads(pair):
+    s, py = pair
+
+    def echo():
+        f = py.makefile("rb")
+        for line in f:
+            py.sendall(line)
+
+    t = threading.Thread(target=echo)
+    t.start()
+    received = []
+
+    def receiver():
+        for _ in range(200):
+            received.append(s.receive_line())
+
+    r = threading.Thread(target=receiver)
+    r.start()
+    for i in range(200):
+        s.send(b"%d\n" % i)
+    r.join(WAIT * 3)
+    py.shutdown(socket.SHUT_WR)
+    s.close()
+    t.join(WAIT)
+    assert received == [b"%d" % i for i in range(200)]
+
+
+def test_session_shared_by_threads(httpbin):
+    errors = []
+    codes = []
+    with sockit.http.Session(timeout=WAIT, headers={"X-Sockit-Tag": "py-threads"}) as sess:
+        def worker(k):
+            try:
+                for i in range(10):
+                    r = sess.get(httpbin + "/get", params={"k": k, "i": i})
+                    assert r.json()["args"] == {"k": str(k), "i": str(i)}
+                    codes.append(r.status_code)
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert time.monotonic() - t0 < 60
+        peers = sockit.http.get(httpbin + "/sockit/peers", params={"tag": "py-threads"}).json()
+    assert not errors, errors
+    assert codes == [200] * 60
+    assert peers["requests"] == 60
+    # Connections are reused: at most one per concurrent client.
+    assert 1 <= peers["connections"] <= 6
+
+
+def test_pumps_in_parallel_threads():
+    results = []
+
+    def work(i):
+        data = bytes([i]) * 200000
+        src = ltn12.Source.string(data) | sockit.mime.encode("base64")
+        snk = ltn12.Sink.buffer()
+        ltn12.pump(src, snk)
+        results.append(sockit.mime.b64decode(snk.getvalue()) == data)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert results == [True] * 8
