@@ -3,6 +3,7 @@
 import socket
 import threading
 import time
+import uuid
 
 import sockit
 from sockit import ltn12
@@ -116,7 +117,8 @@ def test_send_and_receive_from_different_threads(pair):
 def test_session_shared_by_threads(httpbin):
     errors = []
     codes = []
-    with sockit.http.Session(timeout=WAIT, headers={"X-Sockit-Tag": "py-threads"}) as sess:
+    tag = "py-threads-%s" % uuid.uuid4().hex
+    with sockit.http.Session(timeout=WAIT, headers={"X-Sockit-Tag": tag}) as sess:
         def worker(k):
             try:
                 for i in range(10):
@@ -133,7 +135,7 @@ def test_session_shared_by_threads(httpbin):
         for t in threads:
             t.join(60)
         assert time.monotonic() - t0 < 60
-        peers = sockit.http.get(httpbin + "/sockit/peers", params={"tag": "py-threads"}).json()
+        peers = sockit.http.get(httpbin + "/sockit/peers", params={"tag": tag}).json()
     assert not errors, errors
     assert codes == [200] * 60
     assert peers["requests"] == 60
