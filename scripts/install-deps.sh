@@ -31,14 +31,15 @@ test_deps=(
     "pkg-config|command -v pkg-config"
     "python3|command -v python3"
     "python3-pip|python3 -m pip --version"
+    'python3-venv|d=$(mktemp -d) && python3 -m venv "$d/v"; r=$?; rm -rf "$d"; exit $r'
     "lua5.1|command -v lua5.1"
     "liblua5.1-0-dev|test -f /usr/include/lua5.1/lua.h"
     "lua-socket|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"socket\"'"
     "luajit|command -v luajit"
     "libluajit-5.1-dev|test -f /usr/include/luajit-2.1/lua.h"
+    "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
 )
 bench_deps=(
-    "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
     "curl|command -v curl"
     "bc|command -v bc"
 )

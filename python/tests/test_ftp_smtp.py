@@ -6,6 +6,7 @@ import io
 import json
 import os
 import time
+import uuid
 
 import pytest
 
@@ -59,13 +60,14 @@ def test_ftp_errors(ftpenv):
 
 def test_ftp_session(ftpenv):
     port, root, user, pw = ftpenv
-    os.makedirs(os.path.join(root, "py-dir"), exist_ok=True)
-    with open(os.path.join(root, "py-dir", "in.txt"), "wb") as f:
+    d = "py-dir-%s" % uuid.uuid4().hex
+    os.makedirs(os.path.join(root, d))
+    with open(os.path.join(root, d, "in.txt"), "wb") as f:
         f.write(b"inside")
     with ftp.FTP("127.0.0.1", port, timeout=WAIT) as f:
         assert f.greeting.startswith("220")
         f.login(user, pw)
-        f.cwd("py-dir")
+        f.cwd(d)
         assert f.command("PWD")[0] == 257
         assert f.retrieve("NLST").split() == [b"in.txt"]
         f.type("i")
@@ -76,7 +78,7 @@ def test_ftp_session(ftpenv):
         assert b"".join(got) == b"\x00\x01\x02"
         with pytest.raises(sockit.ProtocolError):
             f.command("CWD", "does-not-exist", expect="2..")
-    assert open(os.path.join(root, "py-dir", "new.bin"), "rb").read() == b"\x00\x01\x02"
+    assert open(os.path.join(root, d, "new.bin"), "rb").read() == b"\x00\x01\x02"
 
 
 def _spooled(spool, n_before, timeout=WAIT):

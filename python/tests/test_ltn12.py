@@ -163,6 +163,7 @@ def test_socket_source_and_sink(pair):
 def test_callback_objects_are_released():
     import gc
 
+    gc.collect()
     before = len(_callbacks._alive)
     for _ in range(50):
         ltn12.pump(ltn12.Source.from_iterable([b"a"]), ltn12.Sink.from_callable(lambda c: None))
