@@ -9,8 +9,11 @@ import sys
 
 from setuptools import setup
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "python"))
 from setup_support import BuildExt, cargo_version  # noqa: E402
+
+os.makedirs(os.path.join(HERE, "build", "python"), exist_ok=True)
 
 setup(
     version=cargo_version(),
