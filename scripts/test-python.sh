@@ -8,8 +8,8 @@
 #      builds libsockit with cargo and the cffi binding and installs the package (with
 #      pip's build isolation: setuptools and cffi come from the package index, as for any
 #      user); pytest goes into the same environment;
-#   3. `python -m build` in that environment: an sdist, and a wheel built from the sdist
-#      (so the sdist carries everything cargo needs), checked for its contents;
+#   3. `python -m build --sdist --wheel` in that environment: an sdist (checked to carry
+#      everything cargo and the binding need) and a wheel (checked for its contents);
 #   4. the test servers (tests/servers/launch.py: httpbin under gunicorn, the fault
 #      server, pyftpdlib, aiosmtpd) and nginx (bench/nginx.sh) on 127.0.0.1;
 #   5. pytest on python/tests with the venv's interpreter, from outside the source tree:
@@ -83,9 +83,9 @@ if [ "${SOCKIT_PY_NO_BUILD:-0}" != 1 ]; then
         finish
     fi
 
-    echo "== python -m build (sdist, then a wheel from the sdist)"
+    echo "== python -m build --sdist --wheel"
     t0=$(date +%s)
-    if (cd "$checkout" && "$venv/bin/python" -m build --outdir "$work/dist" .) >"$work/build.log" 2>&1; then
+    if (cd "$checkout" && "$venv/bin/python" -m build --sdist --wheel --outdir "$work/dist" .) >"$work/build.log" 2>&1; then
         if "$venv/bin/python" - "$work/dist" >>"$work/build.log" 2>&1 <<'PY'
 import glob, sys, tarfile, zipfile
 dist = sys.argv[1]

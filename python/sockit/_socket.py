@@ -8,6 +8,7 @@ carries the bytes that did arrive in the exception's ``partial``.
 """
 
 import threading
+import time
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 from . import _callbacks
@@ -15,7 +16,7 @@ from ._ffi import (
     NULL, CLOSED, buffer_bytes, buffer_text, check, cstr, data_arg, ffi, from_seconds,
     give_buffer, lib, make_error, raise_error, seconds, take_buffer,
 )
-from .errors import Closed
+from .errors import Closed, Timeout
 
 __all__ = [
     "Socket", "UDPSocket", "UnixDatagramSocket", "connect", "connect_nb", "bind",
@@ -34,7 +35,27 @@ _COUNT = lib.SOCKIT_PATTERN_COUNT
 _ALL = lib.SOCKIT_PATTERN_ALL
 _PEEK_MAX = 4096
 _EMPTY_IT = iter(())
+_BLOCK = object()
+_SLICE = 0.25  # longest single wait: a socket closed by another thread is noticed by then
+_INF = float("inf")
+_POLL_IN = lib.SOCKIT_POLL_IN
+_TIMEOUT = lib.SOCKIT_TIMEOUT
+_WOULDBLOCK = lib.SOCKIT_WOULDBLOCK
+_END_EOF = lib.SOCKIT_READ_EOF
+_END_BLOCK = lib.SOCKIT_READ_BLOCK
 SIZE_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
+
+
+def _cooked(data: bytes, kind: str, complete: bool) -> bytes:
+    """What a LuaSocket pattern returns for ``data`` read so far: a complete line loses
+    its LF, and "line" (2/3 "*l") drops every CR ("raw", 1.3b "*lu", keeps them)."""
+    if kind == "line":
+        if complete:
+            data = data[:-1]
+        return data.replace(b"\r", b"") if b"\r" in data else data
+    if kind == "raw" and complete:
+        return data[:-1]
+    return data
 
 
 def _family(family: Union[str, int, None]) -> int:
@@ -245,10 +266,20 @@ class Socket:
             check(lib.sockit_socket_connect(self._h, cstr(host, "host"), port))
 
     def accept(self) -> "Socket":
-        """Waits (within the timeouts) for a connection and returns it as a new client."""
+        """Waits (within the timeouts) for a connection and returns it as a new client.
+        The wait does not hold the socket, so another thread may close it meanwhile
+        (the accept then raises :class:`sockit.Closed`)."""
         out = ffi.new("sockit_socket **")
-        check(lib.sockit_socket_accept(self._h, out))
-        return Socket(out[0])
+        h = self._h
+
+        def step() -> Any:
+            st = lib.sockit_socket_accept_nb(h, out)
+            if st == _WOULDBLOCK:
+                return _BLOCK
+            check(st)
+            return Socket(out[0])
+
+        return self._wait_loop(step, lambda: b"")
 
     def accept_nb(self) -> Optional["Socket"]:
         """Moonbridge's ``accept_nb``: a waiting connection, or ``None`` when there is
@@ -285,18 +316,95 @@ class Socket:
     sendall = send
 
     def _receive(self, pattern: int, count: int = 0, prefix: bytes = b"") -> bytes:
-        if self._it is not _EMPTY_IT:
-            self._settle()
-        buf = take_buffer()
-        try:
-            st = lib.sockit_socket_receive(self._h, pattern, count, prefix or NULL,
-                                           len(prefix), buf)
-            data = buffer_bytes(buf)
-        finally:
-            give_buffer(buf)
+        # The patterns without a non-blocking form here ("*w") wait inside sockit.
+        with self._lock:
+            self._settle_locked()
+            buf = take_buffer()
+            try:
+                st = lib.sockit_socket_receive(self._h, pattern, count, prefix or NULL,
+                                               len(prefix), buf)
+                data = buffer_bytes(buf)
+            finally:
+                give_buffer(buf)
         if st:
             raise_error(st, data)
         return data
+
+    # Blocking receives are built from non-blocking reads (sockit_socket_read_nb) and
+    # waits in a poll set, which holds no socket: while one thread waits for data,
+    # others may send on the same socket, or close it (the waiter then wakes within
+    # _SLICE seconds and raises Closed). The socket's block and total timeouts apply as
+    # sockit applies them: the block timeout to each wait (restarted by progress), the
+    # total timeout to the whole call.
+
+    def _wait_loop(self, step: Callable[[], Any], partial: Callable[[], bytes]) -> Any:
+        r = step()
+        if r is not _BLOCK:
+            return r
+        h = self._h
+        tmo = ffi.new("double[2]")
+        check(lib.sockit_socket_gettimeout(h, tmo, tmo + 1))
+        block, total = tmo[0], tmo[1]
+        ps = ffi.gc(lib.sockit_pollset_new(), lib.sockit_pollset_free)
+        check(lib.sockit_pollset_add_socket(ps, h, _POLL_IN, NULL))
+        start = last = time.monotonic()
+        seen = len(partial())
+        while True:
+            now = time.monotonic()
+            n = len(partial())
+            if n != seen:
+                seen, last = n, now
+            limit = _INF
+            if block >= 0:
+                limit = last + block
+            if total >= 0:
+                limit = min(limit, start + total)
+            rem = limit - now
+            if rem <= 0:
+                raise Timeout("timeout", partial=partial(), status=_TIMEOUT)
+            lib.sockit_pollset_wait(ps, min(rem, _SLICE), NULL)
+            r = step()
+            if r is not _BLOCK:
+                return r
+
+    def _read_until(self, maxlen: int, term: int, prefix: bytes, kind: str) -> bytes:
+        with self._lock:
+            self._settle_locked()
+            return self._read_until_locked(maxlen, term, prefix, kind)
+
+    def _read_until_locked(self, maxlen: int, term: int, prefix: bytes, kind: str) -> bytes:
+        """Reads up to ``term`` (a line: kind "line" or "raw"), ``maxlen`` bytes
+        ("count") or the end ("all"), waiting as _wait_loop does. The caller holds
+        ``_lock``: the receiving calls of this object take turns (as they would inside
+        sockit), while sending, closing and the rest go on."""
+        parts = [prefix] if prefix else []
+        h = self._h
+        end = ffi.new("sockit_read_end *")
+        need = [maxlen]
+
+        def step() -> Any:
+            buf = take_buffer()
+            try:
+                st = lib.sockit_socket_read_nb(h, need[0], term, buf, end)
+                data = buffer_bytes(buf)
+            finally:
+                give_buffer(buf)
+            if data:
+                parts.append(data)
+                if kind == "count":
+                    need[0] -= len(data)
+            if st:
+                raise_error(st, _cooked(b"".join(parts), kind, False))
+            e = end[0]
+            if e == _END_BLOCK:
+                return _BLOCK
+            if e == _END_EOF:
+                if kind == "all":
+                    return b"".join(parts)
+                raise make_error(CLOSED, _cooked(b"".join(parts), kind, False))
+            return _cooked(b"".join(parts), kind, True)
+
+        return self._wait_loop(step, lambda: _cooked(b"".join(parts), kind, False))
 
     def receive(self, count: Any = None, prefix: bytes = b"") -> bytes:
         """Exactly ``count`` bytes (LuaSocket's ``receive(n)``), after ``prefix``.
@@ -312,14 +420,20 @@ class Socket:
                 raise ValueError("unknown receive pattern %r" % count)
             if pat == _LINE:
                 return self.receive_line(prefix)
+            if pat == _ALL:
+                return self.receive_all(prefix)
+            if pat == lib.SOCKIT_PATTERN_LINE_RAW:
+                return self._read_until(SIZE_MAX, 10, data_arg(prefix), "raw")
             return self._receive(pat, 0, data_arg(prefix))
         if count < 0:
             raise ValueError("count must not be negative")
-        return self._receive(_COUNT, count, data_arg(prefix))
+        if count == 0:
+            return data_arg(prefix)
+        return self._read_until(count, -1, data_arg(prefix), "count")
 
     def receive_all(self, prefix: bytes = b"") -> bytes:
         """Everything until the peer closes ("*a")."""
-        return self._receive(_ALL, 0, data_arg(prefix))
+        return self._read_until(SIZE_MAX, -1, data_arg(prefix), "all")
 
     def receive_line(self, prefix: bytes = b"") -> bytes:
         """One line without its end of line (LuaSocket 2/3 "*l": the LF and every CR are
@@ -349,15 +463,8 @@ class Socket:
     def _receive_lines(self) -> bytes:
         with self._lock:
             self._settle_locked()
+            data = self._read_until_locked(SIZE_MAX, 10, b"", "line")
             h = self._h
-            buf = take_buffer()
-            try:
-                st = lib.sockit_socket_receive(h, _LINE, 0, NULL, 0, buf)
-                data = buffer_bytes(buf)
-            finally:
-                give_buffer(buf)
-            if st:
-                raise_error(st, data)
             peek = self._peek
             if peek is None:
                 peek = self._peek = (
@@ -426,12 +533,12 @@ class Socket:
 
     def _read(self, fn: Any, maxlen: Optional[int], terminator: Any,
               *extra: Any) -> Tuple[bytes, str]:
-        if self._it is not _EMPTY_IT:
-            self._settle()
         buf = take_buffer()
         end = ffi.new("sockit_read_end *")
         try:
-            st = fn(self._h, _maxlen(maxlen), _term(terminator), *extra, buf, end)
+            with self._lock:
+                self._settle_locked()
+                st = fn(self._h, _maxlen(maxlen), _term(terminator), *extra, buf, end)
             data = buffer_bytes(buf)
         finally:
             give_buffer(buf)
@@ -462,11 +569,11 @@ class Socket:
 
     def _drain(self, fn: Any, maxlen: Optional[int], terminator: Any,
                *extra: Any) -> Tuple[int, str]:
-        if self._it is not _EMPTY_IT:
-            self._settle()
         count = ffi.new("size_t *")
         end = ffi.new("sockit_read_end *")
-        st = fn(self._h, _maxlen(maxlen), _term(terminator), *extra, count, end)
+        with self._lock:
+            self._settle_locked()
+            st = fn(self._h, _maxlen(maxlen), _term(terminator), *extra, count, end)
         if st:
             raise_error(st)
         return count[0], _ENDS[end[0]]

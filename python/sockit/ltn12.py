@@ -95,8 +95,8 @@ class _Stage:
 def _has_python(keep: Any) -> bool:
     if keep is None:
         return False
-    if isinstance(keep, (bytes, Buffer)):
-        return False
+    if isinstance(keep, (bytes, Buffer, io.IOBase)):
+        return False  # data kept alive, or a file read or written through its descriptor
     if isinstance(keep, _Stage):
         return not keep.native
     if isinstance(keep, tuple):
@@ -354,7 +354,7 @@ class Sink(_Stage):
         fd = _fileno(f)
         if fd is not None:
             f.flush()
-            return cls.fd(fd)
+            return cls._make(lib.sockit_sink_fd, fd, False, keep=f)
         flush = getattr(f, "flush", None)
         return cls.from_callable(f.write, flush)
 

@@ -123,6 +123,7 @@ def test_file_objects_as_source_and_sink(tmp_path):
     p.write_bytes(b"0123456789" * 1000)
     with open(p, "rb") as f:
         f.read(5)  # read from the current position on
+        assert ltn12.source(f).native
         out = io.BytesIO()
         before = calls()
         ltn12.pump(ltn12.source(f), ltn12.sink(out))
@@ -131,6 +132,7 @@ def test_file_objects_as_source_and_sink(tmp_path):
     q = tmp_path / "g.bin"
     with open(q, "wb") as g:
         g.write(b"head:")
+        assert ltn12.sink(g).native and not ltn12.sink(io.BytesIO()).native
         before = calls()
         ltn12.pump(b"native body", g)  # a real file: written through its descriptor
         assert calls() == before

@@ -159,3 +159,67 @@ def test_pumps_in_parallel_threads():
     for t in threads:
         t.join(WAIT)
     assert results == [True] * 8
+
+
+def test_close_from_another_thread_wakes_a_waiting_reader(pair):
+    s, py = pair
+    s.settimeout(None)  # no limit: only the close can end the wait
+    result = []
+
+    def reader():
+        try:
+            s.receive_line()
+        except sockit.Error as e:
+            result.append(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    s.close()  # does not wait for the reader: the reader holds no lock while it waits
+    t.join(WAIT)
+    assert not t.is_alive()
+    assert time.monotonic() - t0 < 2
+    assert isinstance(result[0], (sockit.Closed, sockit.InvalidArgument))
+
+
+def test_close_from_another_thread_stops_accept():
+    srv = sockit.bind("127.0.0.1", 0)
+    result = []
+
+    def acceptor():
+        try:
+            srv.accept()
+        except sockit.Error as e:
+            result.append(e)
+
+    t = threading.Thread(target=acceptor)
+    t.start()
+    time.sleep(0.2)
+    srv.close()
+    t.join(WAIT)
+    assert not t.is_alive() and isinstance(result[0], sockit.Closed)
+
+
+def test_full_duplex_with_one_reader_and_one_writer_thread(pair):
+    s, py = pair
+    n = 3000
+    payload = b"".join(b"%06d\n" % i for i in range(n))
+
+    def py_echo():
+        f = py.makefile("rb")
+        for line in f:
+            py.sendall(line)
+        py.shutdown(socket.SHUT_WR)
+
+    echo = threading.Thread(target=py_echo)
+    echo.start()
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(s))
+    reader.start()
+    for i in range(0, len(payload), 7000):  # while the reader waits on the same socket
+        s.send(payload[i:i + 7000])
+    s.shutdown("send")
+    reader.join(WAIT * 3)
+    echo.join(WAIT)
+    assert got == [b"%06d" % i for i in range(n)]
