@@ -8,7 +8,7 @@ Rows, each side best of 3 runs, the sides taking turns:
   2. 2,000 small GETs on one keep-alive connection: sockit.http.Session against
      requests.Session;
   3. 100 MiB of lines from a local sender process: Socket.receive_line() against
-     socket.makefile("rb").readline().
+     socket.makefile("rb").readline(), and iterating over each.
 Prints the times, the ratios (how many times faster sockit is) and whether each target
 holds.
 """
@@ -127,10 +127,9 @@ def lines(size=100 << 20):
                 s.settimeout(30)
                 s.send(b"g")
                 n = 0
-                receive_line = s.receive_line
                 try:
                     while True:
-                        receive_line()
+                        s.receive_line()
                         n += 1
                 except sockit.Closed:
                     pass
@@ -147,7 +146,25 @@ def lines(size=100 << 20):
                 f.close()
             assert n == count, (n, count)
 
-        return best([with_sockit, with_makefile]) + [count]
+        def iter_sockit():
+            with sockit.connect("127.0.0.1", port, timeout=10) as s:
+                s.settimeout(30)
+                s.send(b"g")
+                n = 0
+                for _ in s:
+                    n += 1
+            assert n == count, (n, count)
+
+        def iter_makefile():
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+                s.sendall(b"g")
+                n = 0
+                with s.makefile("rb") as f:
+                    for _ in f:
+                        n += 1
+            assert n == count, (n, count)
+
+        return best([with_sockit, with_makefile, iter_sockit, iter_makefile]) + [count]
     finally:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -185,11 +202,14 @@ def main():
     print("  sockit Session    %.3fs (%.0f us per request)" % (s, s / 2000 * 1e6))
     print("  requests.Session  %.3fs (%.0f us per request)" % (rq, rq / 2000 * 1e6))
     print("  sockit / requests: %.2fx (target >= 2) %s" % (rq / s, verdict(rq / s, 2)))
-    s, mf, count = lines()
+    s, mf, si, mi, count = lines()
     print("100 MiB as %d lines of 72 bytes from a local sender:" % count)
-    print("  sockit receive_line         %.3fs (%.0f ns per line)" % (s, s / count * 1e9))
+    print("  sockit receive_line()       %.3fs (%.0f ns per line)" % (s, s / count * 1e9))
     print("  makefile().readline()       %.3fs (%.0f ns per line)" % (mf, mf / count * 1e9))
     print("  sockit / readline: %.2fx (target >= 1) %s" % (mf / s, verdict(mf / s, 1)))
+    print("  for line in sock            %.3fs (%.0f ns per line)" % (si, si / count * 1e9))
+    print("  for line in makefile()      %.3fs (%.0f ns per line)" % (mi, mi / count * 1e9))
+    print("  sockit / makefile, iterating: %.2fx" % (mi / si))
 
 
 if __name__ == "__main__":

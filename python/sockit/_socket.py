@@ -7,8 +7,11 @@ fails raises a :class:`sockit.Error` subclass; a receive that ends early (timeou
 carries the bytes that did arrive in the exception's ``partial``.
 """
 
+import itertools
+import operator
 import threading
 import time
+import weakref
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 from . import _callbacks
@@ -16,7 +19,7 @@ from ._ffi import (
     NULL, CLOSED, buffer_bytes, buffer_text, check, cstr, data_arg, ffi, from_seconds,
     give_buffer, lib, make_error, raise_error, seconds, take_buffer,
 )
-from .errors import Closed, Timeout
+from .errors import Closed, Error, Timeout
 
 __all__ = [
     "Socket", "UDPSocket", "UnixDatagramSocket", "connect", "connect_nb", "bind",
@@ -43,6 +46,45 @@ _TIMEOUT = lib.SOCKIT_TIMEOUT
 _WOULDBLOCK = lib.SOCKIT_WOULDBLOCK
 _END_EOF = lib.SOCKIT_READ_EOF
 _END_BLOCK = lib.SOCKIT_READ_BLOCK
+_SENTINEL = object()
+
+
+def _batches(ref: Any) -> Callable[[], Any]:
+    """The batches of lines of ``iter(socket)``: what is left of the lines already
+    fetched, or the next line with the lines fetched behind it; None at the end."""
+    done = [False]
+
+    def batch() -> Any:
+        sock = ref()
+        if sock is None or done[0]:
+            return None
+        it = sock._it
+        if operator.length_hint(it):
+            return it
+        try:
+            first = sock._receive_lines()
+        except Closed as e:
+            done[0] = True
+            return (e.partial,) if e.partial else None
+        return itertools.chain((first,), sock._it)
+
+    return batch
+
+
+def _refiller(ref: Any) -> Callable[[], bytes]:
+    """The fallback of a socket's line chain: the next line the slow way (a weak
+    reference, so the chain does not keep the socket alive)."""
+
+    def receive_line() -> bytes:
+        sock = ref()
+        if sock is None:
+            raise Closed("closed", status=CLOSED)
+        line = next(sock._it, None)
+        if line is not None:
+            return line
+        return sock._receive_lines()
+
+    return receive_line
 SIZE_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
 
 
@@ -99,15 +141,32 @@ class Socket:
     serialised inside sockit, and a blocking call holds the socket until it returns.
     """
 
-    __slots__ = ("_h", "_it", "_n", "_sizes", "_lock", "_peek", "__weakref__")
+    __slots__ = ("_h", "_it", "_n", "_region", "_lock", "_peek", "_refill", "__dict__",
+                 "__weakref__")
+
+    receive_line: Callable[[], bytes]
+    """``receive_line()``: one line without its end of line (LuaSocket 2/3 "*l": the LF
+    and every CR are dropped). On timeout or close the exception's ``partial`` holds
+    the incomplete line (``receive("*l", prefix)`` takes a prefix).
+
+    Lines already buffered behind the one received are fetched in one call
+    (``sockit_socket_peek_lines``) and handed out by the next calls without calling
+    into sockit or into Python code: while such lines are there, ``receive_line`` is
+    the ``__next__`` of an ``itertools.chain`` over them, which falls back to the slow
+    path when they run out (so keep calling ``sock.receive_line()``; a
+    ``f = sock.receive_line`` kept from before still works, at Python speed). Every
+    other method first settles them, so counts, ``dirty``, ``select`` and the other
+    patterns see exactly what was not handed out."""
 
     def __init__(self, handle: Any) -> None:
         self._h = ffi.gc(handle, lib.sockit_socket_free)
         self._it: Iterator[bytes] = _EMPTY_IT
         self._n = 0
-        self._sizes: List[int] = []
+        self._region = b""
         self._lock = threading.Lock()
         self._peek: Any = None
+        self._refill: Any = None
+        self.receive_line = _refiller(weakref.ref(self))
 
     # -- context, identity -----------------------------------------------------------
 
@@ -412,14 +471,14 @@ class Socket:
         ("*l", "*a", 1.3b's "*lu" and "*w") is accepted too. On timeout or close the
         exception's ``partial`` has what arrived."""
         if count is None:
-            return self.receive_line(prefix)
+            return self._line_with_prefix(data_arg(prefix))
         if isinstance(count, str):
             pat = {"*l": _LINE, "*a": _ALL, "*lu": lib.SOCKIT_PATTERN_LINE_RAW,
                    "*w": lib.SOCKIT_PATTERN_WORD}.get(count)
             if pat is None:
                 raise ValueError("unknown receive pattern %r" % count)
             if pat == _LINE:
-                return self.receive_line(prefix)
+                return self._line_with_prefix(data_arg(prefix))
             if pat == _ALL:
                 return self.receive_all(prefix)
             if pat == lib.SOCKIT_PATTERN_LINE_RAW:
@@ -431,34 +490,16 @@ class Socket:
             return data_arg(prefix)
         return self._read_until(count, -1, data_arg(prefix), "count")
 
+    def _line_with_prefix(self, prefix: bytes) -> bytes:
+        try:
+            return prefix + self.receive_line()
+        except Error as e:
+            e.partial = prefix + e.partial
+            raise
+
     def receive_all(self, prefix: bytes = b"") -> bytes:
         """Everything until the peer closes ("*a")."""
         return self._read_until(SIZE_MAX, -1, data_arg(prefix), "all")
-
-    def receive_line(self, prefix: bytes = b"") -> bytes:
-        """One line without its end of line (LuaSocket 2/3 "*l": the LF and every CR are
-        dropped). On timeout or close the exception's ``partial`` holds the incomplete
-        line.
-
-        Lines already buffered behind the one received are fetched in one call
-        (``sockit_socket_peek_lines``) and handed out by the next calls without calling
-        into sockit; every other method first settles them, so counts, ``dirty``,
-        ``select`` and the other patterns see exactly what was not handed out."""
-        if not prefix:
-            line = next(self._it, None)
-            if line is not None:
-                return line
-            return self._receive_lines()
-        prefix = data_arg(prefix)
-        try:
-            return prefix + self.receive_line()
-        except Closed as e:
-            e.partial = prefix + e.partial
-            raise
-        except Exception as e:
-            if hasattr(e, "partial"):
-                e.partial = prefix + e.partial  # type: ignore[attr-defined]
-            raise
 
     def _receive_lines(self) -> bytes:
         with self._lock:
@@ -479,25 +520,27 @@ class Socket:
             n = pn[0]
             if n == 0:
                 return data
-            sizes = ffi.unpack(psize, n)
-            total = sum(sizes)
+            # The lines lie one after the other in the read buffer: one copy, and the
+            # split runs in C. A CR occurs only right before an LF here.
             first = pdata[0]
-            start = int(ffi.cast("uintptr_t", first))
-            last = int(ffi.cast("uintptr_t", pdata[n - 1]))
-            if last - start == total - sizes[-1]:
-                # The lines lie one after the other in the read buffer: one copy, and
-                # the split runs in C. A CR occurs only right before an LF here.
-                raw = ffi.buffer(first, total)[:]
-                if b"\r" in raw:
-                    raw = raw.replace(b"\r\n", b"\n")
-                lines = raw.split(b"\n")
-                lines.pop()
-            else:
+            total = (int(ffi.cast("uintptr_t", pdata[n - 1]))
+                     - int(ffi.cast("uintptr_t", first)) + psize[n - 1])
+            raw = ffi.buffer(first, total)[:]
+            lines = (raw.replace(b"\r\n", b"\n") if b"\r" in raw else raw).split(b"\n")
+            lines.pop()
+            if len(lines) != n:  # not one after the other after all: line by line
                 lens = ffi.unpack(plen, n)
                 lines = [ffi.buffer(pdata[k], lens[k])[:] for k in range(n)]
+                raw = b"".join(ffi.buffer(pdata[k], psize[k])[:] for k in range(n))
             self._n = n
-            self._sizes = sizes
-            self._it = iter(lines)
+            self._region = raw
+            it = self._it = iter(lines)
+            refill = self._refill
+            if refill is None:
+                refill = self._refill = iter(_refiller(weakref.ref(self)), _SENTINEL)
+            # The instance attribute hides the method until the lines run out; then
+            # the chain calls _refiller, which comes back here for the next lines.
+            self.receive_line = itertools.chain(it, refill).__next__  # type: ignore[assignment]
             return data
 
     def _settle(self) -> None:
@@ -512,18 +555,22 @@ class Socket:
         self._it = _EMPTY_IT
         rest = len(list(it))  # exhausts it: a racing receive_line gets nothing more
         used = self._n - rest
-        if used:
-            check(lib.sockit_socket_consume(self._h, sum(self._sizes[:used])))
+        if used == self._n:
+            check(lib.sockit_socket_consume(self._h, len(self._region)))
+        elif used:
+            raw = self._region
+            pos = 0
+            for _ in range(used):
+                pos = raw.index(b"\n", pos) + 1
+            check(lib.sockit_socket_consume(self._h, pos))
 
     def __iter__(self) -> Iterator[bytes]:
-        """The lines until the peer closes (the last, unterminated one included)."""
-        while True:
-            try:
-                yield self.receive_line()
-            except Closed as e:
-                if e.partial:
-                    yield e.partial
-                return
+        """The lines until the peer closes (the last, unterminated one included). The
+        iterator is C code over the batches of lines ``receive_line`` fetches (an
+        ``itertools.chain``), for one thread to use; other methods settle it as they
+        settle ``receive_line``. Another failure (a timeout) ends the iteration with
+        the exception."""
+        return itertools.chain.from_iterable(iter(_batches(weakref.ref(self)), None))
 
     def lines(self) -> Iterator[bytes]:
         """Same as iterating over the socket."""
@@ -641,15 +688,19 @@ class Socket:
             raise ValueError("how must be 'receive', 'send' or 'both'")
         check(lib.sockit_socket_shutdown(self._h, h))
 
+    def _drop_lines(self) -> None:
+        it, self._it = self._it, _EMPTY_IT
+        list(it)  # lines not handed out yet are gone with the connection
+
     def close(self) -> None:
         """Closes the socket (a client flushes its write buffer first); idempotent."""
-        self._it = _EMPTY_IT
+        self._drop_lines()
         check(lib.sockit_socket_close(self._h))
 
     def reset(self) -> None:
         """Moonbridge's ``reset``: closes abruptly (buffered output dropped, the peer
         sees a reset)."""
-        self._it = _EMPTY_IT
+        self._drop_lines()
         check(lib.sockit_socket_reset(self._h))
 
     # -- state --------------------------------------------------------------------------
