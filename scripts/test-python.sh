@@ -7,7 +7,7 @@
 #   2. a fresh virtual environment, build/python/venv, into which `pip install <copy>`
 #      builds libsockit with cargo and the cffi binding and installs the package (with
 #      pip's build isolation: setuptools and cffi come from the package index, as for any
-#      user); pytest goes into the same environment;
+#      user); pytest, build and mypy go into the same environment;
 #   3. `python -m build --sdist --wheel` in that environment: an sdist (checked to carry
 #      everything cargo and the binding need) and a wheel (checked for its contents);
 #   4. the test servers (tests/servers/launch.py: httpbin under gunicorn, the fault
@@ -75,7 +75,7 @@ if [ "${SOCKIT_PY_NO_BUILD:-0}" != 1 ]; then
     echo "== fresh virtual environment $venv, pip install of the copy"
     t0=$(date +%s)
     if "$py" -m venv --clear "$venv" >"$work/venv.log" 2>&1 &&
-        "$venv/bin/python" -m pip install "$checkout" pytest build >"$work/pip.log" 2>&1; then
+        "$venv/bin/python" -m pip install "$checkout" pytest build mypy >"$work/pip.log" 2>        "$venv/bin/python" -m pip install "$checkout" pytest build >"$work/pip.log" 2>&1; then1; then
         ok "pip install <clean copy> into a fresh venv ($(($(date +%s) - t0))s)"
     else
         cat "$work/venv.log" >>"$work/pip.log"

@@ -817,6 +817,7 @@ class _Datagram:
     """What UDP and Unix datagram sockets share."""
 
     __slots__ = ("_h", "__weakref__")
+    _h: Any
     _prefix = ""
 
     def _fn(self, name: str) -> Any:

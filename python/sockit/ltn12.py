@@ -15,6 +15,7 @@ Chaining *takes* its parts (as LTN12's chain does in C): after ``src | f`` neith
 ``src`` nor ``f`` may be used on its own again (they raise ``ValueError``).
 """
 
+import builtins
 import io
 import os
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Union
@@ -53,6 +54,7 @@ class _Stage:
 
     __slots__ = ("_h", "_keep", "__weakref__")
     _free: Any = None
+    _cfn: Any = None
     _kind = "stage"
 
     def __init__(self, handle: Any, keep: Any = None) -> None:
@@ -220,7 +222,7 @@ class Source(_Stage):
 
     # -- use --
 
-    def pull(self, size: int = 0) -> Optional[bytes]:
+    def pull(self, size: int = 0) -> Optional[builtins.bytes]:
         """The next chunk (at most ``size`` bytes; 0 = 2048), or None at the end.
         A failure raises (with the data before it already delivered)."""
         buf = take_buffer()
@@ -235,7 +237,7 @@ class Source(_Stage):
         finally:
             give_buffer(buf)
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[builtins.bytes]:
         while True:
             chunk = self.pull(65536)
             if chunk is None:
@@ -243,7 +245,7 @@ class Source(_Stage):
             if chunk:
                 yield chunk
 
-    def read(self) -> bytes:
+    def read(self) -> builtins.bytes:
         """Everything the source still produces, in one bytes object."""
         snk = Sink.buffer()
         pump(self, snk, 65536)
@@ -518,15 +520,16 @@ def source(obj: SourceLike) -> Source:
     if isinstance(obj, (bytes, bytearray, memoryview, str)):
         return Source.bytes(obj) if isinstance(obj, bytes) else Source.string(obj)
     if hasattr(obj, "read"):
-        fd = _fileno(obj)
-        if fd is not None and not isinstance(obj, io.TextIOBase):
+        f: Any = obj
+        fd = _fileno(f)
+        if fd is not None and not isinstance(f, io.TextIOBase):
             try:
-                pos = obj.tell()
+                pos = f.tell()
                 os.lseek(fd, pos, os.SEEK_SET)
             except (OSError, ValueError, io.UnsupportedOperation):
                 pass
-            return Source(_fd_source(fd), obj)
-        return Source.from_reader(obj)
+            return Source(_fd_source(fd), f)
+        return Source.from_reader(f)
     if callable(obj):
         return Source.from_function(obj)
     if hasattr(obj, "__iter__"):
