@@ -75,7 +75,7 @@ if [ "${SOCKIT_PY_NO_BUILD:-0}" != 1 ]; then
     echo "== fresh virtual environment $venv, pip install of the copy"
     t0=$(date +%s)
     if "$py" -m venv --clear "$venv" >"$work/venv.log" 2>&1 &&
-        "$venv/bin/python" -m pip install "$checkout" pytest build mypy >"$work/pip.log" 2>        "$venv/bin/python" -m pip install "$checkout" pytest build >"$work/pip.log" 2>&1; then1; then
+        "$venv/bin/python" -m pip install "$checkout" pytest build mypy >"$work/pip.log" 2>&1; then
         ok "pip install <clean copy> into a fresh venv ($(($(date +%s) - t0))s)"
     else
         cat "$work/venv.log" >>"$work/pip.log"
