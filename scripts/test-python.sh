@@ -64,10 +64,20 @@ if [ "${SOCKIT_PY_NO_BUILD:-0}" != 1 ]; then
     rm -rf "$checkout"
     mkdir -p "$checkout"
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        # tar keeps modification times, so cargo's incremental build holds across runs.
-        git ls-files -z --cached --others --exclude-standard |
-            while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-            tar --null -T - -cf - | tar -xf - -C "$checkout"
+        # The files and their directories, whose modification times tar keeps: cargo
+        # (build.rs watches src/) then rebuilds the copy only when something changed.
+        git ls-files -z --cached --others --exclude-standard | python3 -c '
+import os, sys
+files = [f for f in sys.stdin.buffer.read().split(b"\0") if f and os.path.exists(f)]
+dirs = {os.path.dirname(f) for f in files}
+for d in list(dirs):
+    while d:
+        d = os.path.dirname(d)
+        dirs.add(d)
+dirs.discard(b"")
+paths = sorted(dirs | set(files), key=lambda p: p.split(b"/"))  # each directory, then its contents
+sys.stdout.buffer.write(b"".join(p + b"\0" for p in paths))' |
+            tar --null --no-recursion -T - -cf - | tar -xf - -C "$checkout"
     else
         tar --exclude=./target --exclude=./build -cf - . | tar -xf - -C "$checkout"
     fi
