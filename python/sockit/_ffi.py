@@ -28,7 +28,7 @@ if LIBRARY_PATH is not None:
     _preload = ctypes.CDLL(LIBRARY_PATH, mode=ctypes.RTLD_GLOBAL)
 
 from ._native import ffi, lib  # noqa: E402
-from .errors import Aborted, Error, error_class  # noqa: E402
+from .errors import Error, error_class  # noqa: E402
 
 NULL = ffi.NULL
 OK = 0
@@ -166,6 +166,20 @@ def buffer_bytes(buf: Any) -> bytes:
     if not n:
         return b""
     return ffi.buffer(lib.sockit_buffer_data(buf), n)[:]
+
+
+def call_into(fn: Any, *args: Any) -> bytes:
+    """Calls ``fn(*args, buf)`` with a pooled buffer and returns what it put there; a
+    failure is raised with those bytes as the partial data."""
+    buf = take_buffer()
+    try:
+        st = fn(*args, buf)
+        data = buffer_bytes(buf)
+    finally:
+        give_buffer(buf)
+    if st:
+        raise_error(st, data)
+    return data
 
 
 def buffer_text(buf: Any) -> str:

@@ -5,7 +5,7 @@ A sockit stream socket with buffered input counts as readable without asking the
 (LuaSocket's "dirty" rule), so a line already read into the socket is never waited for.
 """
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._ffi import TIMEOUT, check, ffi, lib, seconds
 from ._socket import Socket, UDPSocket, UnixDatagramSocket

@@ -12,11 +12,10 @@ import operator
 import threading
 import time
 import weakref
-from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
-from . import _callbacks
 from ._ffi import (
-    NULL, CLOSED, buffer_bytes, buffer_text, check, cstr, data_arg, ffi, from_seconds,
+    NULL, CLOSED, buffer_bytes, call_into, buffer_text, check, cstr, data_arg, ffi, from_seconds,
     give_buffer, lib, make_error, raise_error, seconds, take_buffer,
 )
 from .errors import Closed, Error, Timeout
@@ -378,16 +377,8 @@ class Socket:
         # The patterns without a non-blocking form here ("*w") wait inside sockit.
         with self._lock:
             self._settle_locked()
-            buf = take_buffer()
-            try:
-                st = lib.sockit_socket_receive(self._h, pattern, count, prefix or NULL,
-                                               len(prefix), buf)
-                data = buffer_bytes(buf)
-            finally:
-                give_buffer(buf)
-        if st:
-            raise_error(st, data)
-        return data
+            return call_into(lib.sockit_socket_receive, self._h, pattern, count,
+                             prefix or NULL, len(prefix))
 
     # Blocking receives are built from non-blocking reads (sockit_socket_read_nb) and
     # waits in a poll set, which holds no socket: while one thread waits for data,
@@ -871,6 +862,15 @@ class _Datagram:
         check(self._fn("isconnected")(self._h, c))
         return bool(c[0])
 
+    def send(self, data: Any) -> int:
+        """Sends one datagram to the peer; returns the bytes sent."""
+        data = data_arg(data)
+        n = ffi.new("size_t *")
+        st = self._fn("send")(self._h, data, len(data), n)
+        if st:
+            raise_error(st, sent=n[0])
+        return n[0]
+
     def _recv(self, size: int, fn: Any, *extra: Any) -> bytes:
         buf = take_buffer()
         try:
@@ -921,15 +921,6 @@ class UDPSocket(_Datagram):
     def getpeername(self) -> Tuple[str, int]:
         return self._name(lib.sockit_udp_getpeername)
 
-    def send(self, data: Any) -> int:
-        """Sends one datagram to the peer; returns the bytes sent."""
-        data = data_arg(data)
-        n = ffi.new("size_t *")
-        st = lib.sockit_udp_send(self._h, data, len(data), n)
-        if st:
-            raise_error(st, sent=n[0])
-        return n[0]
-
     def sendto(self, data: Any, host: str, port: int) -> int:
         """Sends one datagram to ``host``:``port``."""
         data = data_arg(data)
@@ -976,26 +967,13 @@ class UnixDatagramSocket(_Datagram):
     setpeername = connect
 
     def _path(self, fn: Any) -> str:
-        buf = take_buffer()
-        try:
-            check(fn(self._h, buf))
-            return buffer_text(buf)
-        finally:
-            give_buffer(buf)
+        return call_into(fn, self._h).decode("utf-8", "surrogateescape")
 
     def getsockname(self) -> str:
         return self._path(lib.sockit_unixdgram_getsockname)
 
     def getpeername(self) -> str:
         return self._path(lib.sockit_unixdgram_getpeername)
-
-    def send(self, data: Any) -> int:
-        data = data_arg(data)
-        n = ffi.new("size_t *")
-        st = lib.sockit_unixdgram_send(self._h, data, len(data), n)
-        if st:
-            raise_error(st, sent=n[0])
-        return n[0]
 
     def sendto(self, data: Any, path: Any) -> int:
         data = data_arg(data)

@@ -8,7 +8,7 @@ the GIL released; a name that does not resolve raises :class:`sockit.HostNotFoun
 
 from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
-from ._ffi import NULL, buffer_text, check, cstr, ffi, give_buffer, lib, take_buffer
+from ._ffi import NULL, buffer_text, call_into, check, cstr, ffi, give_buffer, lib, take_buffer
 
 __all__ = ["HostInfo", "toip", "tohostname", "gethostname", "getaddrinfo", "getnameinfo",
            "resolve"]
@@ -67,12 +67,7 @@ def resolve(name: str) -> HostInfo:
 
 def gethostname() -> str:
     """This machine's host name."""
-    buf = take_buffer()
-    try:
-        check(lib.sockit_dns_gethostname(buf))
-        return buffer_text(buf)
-    finally:
-        give_buffer(buf)
+    return call_into(lib.sockit_dns_gethostname).decode("utf-8", "surrogateescape")
 
 
 def getaddrinfo(host: str) -> List[Tuple[str, str]]:

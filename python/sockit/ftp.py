@@ -21,7 +21,7 @@ from typing import Any, Optional, Tuple
 
 from . import ltn12
 from ._ffi import (
-    NULL, buffer_bytes, buffer_text, check, cstr, data_arg, ffi, give_buffer, lib,
+    NULL, call_into, buffer_text, check, cstr, data_arg, ffi, give_buffer, lib,
     raise_error, seconds, take_buffer,
 )
 
@@ -46,16 +46,12 @@ def get(url: str, *, type: Optional[str] = None, sink: Any = None, active: bool 
         if st:
             raise_error(st)
         return b""
-    buf = take_buffer()
-    try:
-        st = lib.sockit_ftp_get(cstr(url, "url"), cstr(type, "type"), _flags(active, trust_pasv),
-                                seconds(timeout), NULL, buf, received)
-        data = buffer_bytes(buf)
-    finally:
-        give_buffer(buf)
-    if st:
-        raise_error(st, data)
-    return data
+    return call_into(_get_into, cstr(url, "url"), cstr(type, "type"),
+                     _flags(active, trust_pasv), seconds(timeout), received)
+
+
+def _get_into(url: Any, type_: Any, flags: int, timeout: float, received: Any, buf: Any) -> int:
+    return lib.sockit_ftp_get(url, type_, flags, timeout, NULL, buf, received)
 
 
 def put(url: str, data: Any, *, type: Optional[str] = None, active: bool = False,
@@ -74,6 +70,10 @@ def put(url: str, data: Any, *, type: Optional[str] = None, active: bool = False
     if st:
         raise_error(st, sent=int(sent[0]))
     return int(sent[0])
+
+
+def _retrieve_into(h: Any, verb: Any, arg: Any, ascii: int, received: Any, buf: Any) -> int:
+    return lib.sockit_ftp_retrieve(h, verb, arg, ascii, NULL, buf, received)
 
 
 class FTP:
@@ -141,16 +141,8 @@ class FTP:
             check(lib.sockit_ftp_retrieve(self._h, cstr(verb, "verb"), cstr(arg, "arg"),
                                           1 if asc else 0, snk._ptr(), NULL, received))
             return b""
-        buf = take_buffer()
-        try:
-            st = lib.sockit_ftp_retrieve(self._h, cstr(verb, "verb"), cstr(arg, "arg"),
-                                         1 if asc else 0, NULL, buf, received)
-            data = buffer_bytes(buf)
-        finally:
-            give_buffer(buf)
-        if st:
-            raise_error(st, data)
-        return data
+        return call_into(_retrieve_into, self._h, cstr(verb, "verb"), cstr(arg, "arg"),
+                         1 if asc else 0, received)
 
     def store(self, verb: str, arg: Optional[str], data: Any, *,
               ascii: Optional[bool] = None) -> int:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Union
 
 from . import _callbacks as cb
 from ._ffi import (
-    Buffer, buffer_bytes, check, cstr, data_arg, ffi, give_buffer, lib, raise_error,
+    Buffer, buffer_bytes, call_into, check, cstr, data_arg, ffi, give_buffer, lib, raise_error,
     take_buffer,
 )
 from .errors import Error
@@ -438,25 +438,11 @@ class Filter(_Stage):
     def put(self, data: Any) -> bytes:
         """Runs one chunk through the filter; returns its output (maybe empty)."""
         data = data_arg(data)
-        buf = take_buffer()
-        try:
-            st = lib.sockit_filter_put(self._ptr(), data, len(data), buf)
-            if st:
-                raise_error(st, buffer_bytes(buf))
-            return buffer_bytes(buf)
-        finally:
-            give_buffer(buf)
+        return call_into(lib.sockit_filter_put, self._ptr(), data, len(data))
 
     def end(self) -> bytes:
         """Ends the input; returns what the filter held back."""
-        buf = take_buffer()
-        try:
-            st = lib.sockit_filter_end(self._ptr(), buf)
-            if st:
-                raise_error(st, buffer_bytes(buf))
-            return buffer_bytes(buf)
-        finally:
-            give_buffer(buf)
+        return call_into(lib.sockit_filter_end, self._ptr())
 
     def __call__(self, chunk: Optional[Any]) -> bytes:
         return self.end() if chunk is None else self.put(chunk)

@@ -13,7 +13,7 @@ and ``str(u)`` builds it back.
 from dataclasses import dataclass, fields
 from typing import Any, Dict, List, Optional, Union
 
-from ._ffi import buffer_bytes, buffer_text, check, cstr, data_arg, ffi, give_buffer, lib, take_buffer
+from ._ffi import buffer_text, call_into, check, cstr, data_arg, ffi, give_buffer, lib, take_buffer
 
 __all__ = ["URL", "parse", "build", "absolute", "escape", "unescape", "unescape_to_bytes",
            "build_path", "parse_path"]
@@ -82,33 +82,18 @@ def build(parts: Union[URL, Dict[str, Any]]) -> str:
         v = d.get(name)
         if v is not None:
             check(lib.sockit_url_set(h, i, cstr(str(v), name)))
-    buf = take_buffer()
-    try:
-        check(lib.sockit_url_build(h, buf))
-        return buffer_text(buf)
-    finally:
-        give_buffer(buf)
+    return call_into(lib.sockit_url_build, h).decode("utf-8", "surrogateescape")
 
 
 def absolute(base: Union[str, URL], relative: Union[str, URL]) -> str:
     """``relative`` resolved against ``base`` (RFC 3986, section 5.2)."""
-    buf = take_buffer()
-    try:
-        check(lib.sockit_url_absolute(cstr(str(base), "base"), cstr(str(relative), "relative"),
-                                      buf))
-        return buffer_text(buf)
-    finally:
-        give_buffer(buf)
+    return call_into(lib.sockit_url_absolute, cstr(str(base), "base"),
+                     cstr(str(relative), "relative")).decode("utf-8", "surrogateescape")
 
 
 def _bytes_fn(fn: Any, data: Any) -> bytes:
     data = data_arg(data)
-    buf = take_buffer()
-    try:
-        check(fn(data, len(data), buf))
-        return buffer_bytes(buf)
-    finally:
-        give_buffer(buf)
+    return call_into(fn, data, len(data))
 
 
 def escape(data: Union[str, bytes]) -> str:

@@ -2,7 +2,6 @@
 built-in base a Python user would catch; real failures raise the right ones."""
 
 import builtins
-import os
 import socket
 
 import pytest

@@ -3,7 +3,6 @@
 import io
 import uuid
 import json
-import os
 
 import pytest
 

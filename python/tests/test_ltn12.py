@@ -3,14 +3,12 @@
 import base64
 import io
 import os
-import socket
 import threading
 
 import pytest
 
 import sockit
 from sockit import _callbacks, ltn12, mime
-from conftest import WAIT
 
 
 def calls():

@@ -6,9 +6,6 @@ import os
 import quopri
 import socket
 
-import pytest
-
-import sockit
 from sockit import dns, mime, url
 
 

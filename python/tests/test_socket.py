@@ -1,7 +1,6 @@
 """Stream, UDP and Unix sockets: LuaSocket receive patterns, timeouts, partial data,
 Moonbridge's buffered and non-blocking calls, addresses and options."""
 
-import os
 import socket
 import threading
 import time
