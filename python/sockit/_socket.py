@@ -872,15 +872,8 @@ class _Datagram:
         return n[0]
 
     def _recv(self, size: int, fn: Any, *extra: Any) -> bytes:
-        buf = take_buffer()
-        try:
-            st = fn(self._h, size, buf, *extra)
-            data = buffer_bytes(buf)
-        finally:
-            give_buffer(buf)
-        if st:
-            raise_error(st, data)
-        return data
+        h = self._h
+        return call_into(lambda buf: fn(h, size, buf, *extra))
 
 
 class UDPSocket(_Datagram):
