@@ -38,6 +38,9 @@ test_deps=(
     "luajit|command -v luajit"
     "libluajit-5.1-dev|test -f /usr/include/luajit-2.1/lua.h"
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
+    "pypy3|command -v pypy3"
+    'pypy3-venv|d=$(mktemp -d) && pypy3 -m venv "$d/v"; r=$?; rm -rf "$d"; exit $r'
+    "pypy3-dev|pypy3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()[\"include\"], \"Python.h\")))'"
 )
 bench_deps=(
     "curl|command -v curl"

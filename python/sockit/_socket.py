@@ -9,6 +9,7 @@ carries the bytes that did arrive in the exception's ``partial``.
 
 import itertools
 import operator
+import platform
 import threading
 import time
 import weakref
@@ -46,6 +47,10 @@ _WOULDBLOCK = lib.SOCKIT_WOULDBLOCK
 _END_EOF = lib.SOCKIT_READ_EOF
 _END_BLOCK = lib.SOCKIT_READ_BLOCK
 _SENTINEL = object()
+# CPython's itertools.chain is C code that several threads may call at once; PyPy's is
+# a generator (a second thread calling it gets "generator already executing"), and
+# PyPy's JIT makes the Python fast path of _refiller fast anyway.
+_C_CHAIN = platform.python_implementation() == "CPython"
 
 
 def _batches(ref: Any) -> Callable[[], Any]:
@@ -529,9 +534,10 @@ class Socket:
             refill = self._refill
             if refill is None:
                 refill = self._refill = iter(_refiller(weakref.ref(self)), _SENTINEL)
-            # The instance attribute hides the method until the lines run out; then
-            # the chain calls _refiller, which comes back here for the next lines.
-            self.receive_line = itertools.chain(it, refill).__next__  # type: ignore[assignment]
+            if _C_CHAIN:
+                # receive_line becomes C code until the lines run out; then the chain
+                # calls _refiller, which comes back here for the next lines.
+                self.receive_line = itertools.chain(it, refill).__next__  # type: ignore[assignment]
             return data
 
     def _settle(self) -> None:

@@ -68,11 +68,16 @@ def test_threads_share_one_socket_for_lines(pair):
     got = []
     lock = threading.Lock()
 
+    errors = []
+
     def reader():
         while True:
             try:
                 line = s.receive_line()
             except sockit.Closed:
+                return
+            except Exception as e:  # reported below
+                errors.append(e)
                 return
             with lock:
                 got.append(line)
@@ -84,6 +89,7 @@ def test_threads_share_one_socket_for_lines(pair):
     py.shutdown(socket.SHUT_WR)
     for t in threads:
         t.join(WAIT * 3)
+    assert errors == []
     assert sorted(got) == lines  # every line exactly once
 
 
