@@ -127,17 +127,23 @@ pub fn write_request_head(
     check_method(method)?;
     check_target(target)?;
     check_fields(fields, false)?;
-    put_request_head(method, target, 1, fields, out);
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    fields.write_to(out);
+    out.extend_from_slice(b"\r\n");
     Ok(())
 }
 
-/// [`write_request_head`] for HTTP/1.`minor` (0 or 1), with the strict checks of
-/// [`check_target_strict`] and [`check_fields`] (the symmetric socket's).
+/// [`write_request_head`] for HTTP/1.`minor` (0 or 1), with the fields of each of
+/// `fields` in turn and the strict checks of [`check_target_strict`] and [`check_fields`]
+/// (the symmetric socket's).
 pub fn write_request_head_strict(
     method: &str,
     target: &str,
     minor: u8,
-    fields: &Headers,
+    fields: &[&Headers],
     out: &mut Vec<u8>,
 ) -> Result<()> {
     check_method(method)?;
@@ -147,12 +153,9 @@ pub fn write_request_head_strict(
             "HTTP/1.{minor} is not a version sockit sends"
         )));
     }
-    check_fields(fields, true)?;
-    put_request_head(method, target, minor, fields, out);
-    Ok(())
-}
-
-fn put_request_head(method: &str, target: &str, minor: u8, fields: &Headers, out: &mut Vec<u8>) {
+    for f in fields {
+        check_fields(f, true)?;
+    }
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
@@ -161,17 +164,20 @@ fn put_request_head(method: &str, target: &str, minor: u8, fields: &Headers, out
     } else {
         b" HTTP/1.1\r\n"
     });
-    fields.write_to(out);
+    for f in fields {
+        f.write_to(out);
+    }
     out.extend_from_slice(b"\r\n");
+    Ok(())
 }
 
-/// Appends `HTTP/1.1 code reason\r\n`, the fields and the empty line to `out` (for the
-/// server side of a connection). Every part is checked first, strictly (see
-/// [`check_text_strict`]); on error nothing is appended.
+/// Appends `HTTP/1.1 code reason\r\n`, the fields of each of `fields` in turn and the
+/// empty line to `out` (for the server side of a connection). Every part is checked
+/// first, strictly (see [`check_text_strict`]); on error nothing is appended.
 pub fn write_response_head(
     code: u16,
     reason: &str,
-    fields: &Headers,
+    fields: &[&Headers],
     out: &mut Vec<u8>,
 ) -> Result<()> {
     if !(100..=999).contains(&code) {
@@ -180,17 +186,22 @@ pub fn write_response_head(
         )));
     }
     check_text_strict("reason phrase", reason.as_bytes())?;
-    check_fields(fields, true)?;
-    let mut code_text = [b'0'; 3];
-    code_text[0] += (code / 100) as u8;
-    code_text[1] += (code / 10 % 10) as u8;
-    code_text[2] += (code % 10) as u8;
+    for f in fields {
+        check_fields(f, true)?;
+    }
+    let code_text = [
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ];
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(&code_text);
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
-    fields.write_to(out);
+    for f in fields {
+        f.write_to(out);
+    }
     out.extend_from_slice(b"\r\n");
     Ok(())
 }
@@ -883,10 +894,10 @@ mod tests {
     #[test]
     fn response_head_writer() {
         let mut out = Vec::new();
-        write_response_head(200, "OK", &fields(&[("content-length", "0")]), &mut out).unwrap();
+        write_response_head(200, "OK", &[&fields(&[("content-length", "0")])], &mut out).unwrap();
         assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        assert!(write_response_head(200, "O\r\nK", &Headers::new(), &mut out).is_err());
-        assert!(write_response_head(42, "OK", &Headers::new(), &mut out).is_err());
+        assert!(write_response_head(200, "O\r\nK", &[], &mut out).is_err());
+        assert!(write_response_head(42, "OK", &[], &mut out).is_err());
     }
 
     fn strict(raw: &[u8], limits: &Limits) -> std::result::Result<RequestHead, Refusal> {
@@ -1060,21 +1071,21 @@ mod tests {
     fn strict_writers() {
         let mut out = Vec::new();
         let h = fields(&[("host", "h")]);
-        write_request_head_strict("GET", "/", 0, &h, &mut out).unwrap();
+        write_request_head_strict("GET", "/", 0, &[&h], &mut out).unwrap();
         assert_eq!(out, b"GET / HTTP/1.0\r\nHost: h\r\n\r\n");
         for (t, m) in [("/\u{e9}", "0xc3"), ("/a\x01", "0x01")] {
-            let e = write_request_head_strict("GET", t, 1, &h, &mut out).unwrap_err();
+            let e = write_request_head_strict("GET", t, 1, &[&h], &mut out).unwrap_err();
             assert!(e.msg.contains(m), "{}", e.msg);
         }
         let mut bad = Headers::new();
         bad.push_unchecked("X".into(), b"a\x7fb".to_vec());
-        let e = write_request_head_strict("GET", "/", 1, &bad, &mut out).unwrap_err();
+        let e = write_request_head_strict("GET", "/", 1, &[&bad], &mut out).unwrap_err();
         assert!(e.msg.contains("control character 0x7f"), "{}", e.msg);
         assert!(
             write_request_head("GET", "/", &bad, &mut out).is_ok(),
             "the client is tolerant"
         );
-        assert!(write_response_head(200, "O\x01K", &Headers::new(), &mut out).is_err());
-        assert!(write_request_head_strict("GET", "/", 2, &h, &mut out).is_err());
+        assert!(write_response_head(200, "O\x01K", &[], &mut out).is_err());
+        assert!(write_request_head_strict("GET", "/", 2, &[&h], &mut out).is_err());
     }
 }

@@ -11,6 +11,8 @@ pub mod client;
 mod client_tests;
 pub mod framing;
 pub mod head;
+pub mod message;
 pub mod pool;
 pub mod refusal;
+pub mod socket;
 pub mod target;
