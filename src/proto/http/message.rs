@@ -63,8 +63,11 @@ impl Default for Response {
     }
 }
 
-/// What `read_some`, `write` and `write_trailers` use of either message kind.
+/// What both message kinds have: fields, body, trailers (what `read_some`, `write` and
+/// `write_trailers` use).
 pub trait Message {
+    fn headers(&self) -> &Headers;
+    fn headers_mut(&mut self) -> &mut Headers;
     fn body(&self) -> &[u8];
     fn body_mut(&mut self) -> &mut Vec<u8>;
     fn trailers(&self) -> &Headers;
@@ -74,6 +77,12 @@ pub trait Message {
 macro_rules! impl_message {
     ($t:ty) => {
         impl Message for $t {
+            fn headers(&self) -> &Headers {
+                &self.headers
+            }
+            fn headers_mut(&mut self) -> &mut Headers {
+                &mut self.headers
+            }
             fn body(&self) -> &[u8] {
                 &self.body
             }

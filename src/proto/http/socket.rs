@@ -388,6 +388,19 @@ impl HttpSocket {
         }
     }
 
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Marks the socket closed when the stream underneath already is.
+    pub fn mark_closed(&mut self) {
+        self.closed = true;
+        self.open = false;
+        self.reader = None;
+        self.drain = None;
+    }
+
     /// Closes the underlying stream (flushing what is queued first, within its timeout).
     /// Idempotent.
     pub fn close<T: Transport + ?Sized>(&mut self, t: &mut T) -> Result<()> {
