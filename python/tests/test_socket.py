@@ -123,8 +123,9 @@ def test_total_timeout_bounds_the_whole_call(pair):
         s.receive(10**6)
     stop.set()
     t.join()
-    assert time.monotonic() - t0 < 3
-    assert 1 <= len(ei.value.partial) < 100
+    # The block timeout alone would never fire (bytes keep coming): the total one did.
+    assert time.monotonic() - t0 < WAIT
+    assert len(ei.value.partial) < 100
 
 
 def test_line_lookahead_is_settled_before_other_reads(pair):
