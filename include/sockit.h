@@ -82,6 +82,12 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
+ * The number of parts of a URL: `SOCKIT_URL_SCHEME` .. `SOCKIT_URL_FRAGMENT`, the size
+ * of the arrays `sockit_url_split` fills.
+ */
+#define SOCKIT_URL_PARTS 11
+
+/**
  * An address family. Calls that take a family take it as an `int` holding one of these
  * values (so that any integer a caller passes is checked); calls that report one write
  * it through a `sockit_family *`.
@@ -2810,10 +2816,47 @@ sockit_status sockit_url_set(sockit_url *url, sockit_url_part part, const char *
 sockit_status sockit_url_build(const sockit_url *url, sockit_buffer *out);
 
 /**
- * Resolves the reference `relative` against `base` (RFC 3986 section 5.2) into `out`.
- * An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
+ * Resolves the reference `relative` against `base` (the RFC 3986 resolver, section 5.2)
+ * into `out`; `sockit_url_absolute_luasocket` resolves as LuaSocket 3 does, which
+ * differs from it on some references. An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
  */
-sockit_status sockit_url_absolute(const char *base, const char *relative, sockit_buffer *out);
+sockit_status sockit_url_absolute(const char *base,
+                                  const char *relative,
+                                  sockit_buffer *out);
+
+/**
+ * Splits `url` (`len` bytes, any bytes) exactly as LuaSocket 3's `socket.url.parse`
+ * does, where `sockit_url_parse` is strict: nothing is refused but an empty URL, a port
+ * is kept as text (possibly empty or not a number), the authority ends only at a `/`
+ * (so it may hold `?`, `#` or `;`), the first `@` ends the userinfo. Fills the three
+ * caller-owned arrays of `SOCKIT_URL_PARTS` entries, indexed by `sockit_url_part`: for a
+ * part that is there `present[i]` is true and the part is the `lens[i]` bytes at
+ * `url + starts[i]`; for one that is not, `present[i]` is false and `starts[i]`,
+ * `lens[i]` are 0. An empty URL gives `SOCKIT_INVALID` ("invalid url") with every part
+ * absent. Never blocks.
+ */
+sockit_status sockit_url_split(const uint8_t *url,
+                               size_t len,
+                               size_t *starts,
+                               size_t *lens,
+                               bool *present);
+
+/**
+ * Resolves `relative` against `base` (each `*_len` bytes, any bytes) exactly as LuaSocket
+ * 3's `socket.url.absolute` does, into `out`; `sockit_url_absolute` is the RFC 3986
+ * resolver. LuaSocket's rules: an empty base gives the reference, an empty reference the
+ * base, a reference with a scheme is kept; otherwise the reference takes the base's
+ * scheme and, without an authority of its own, the base's authority and then path,
+ * params and query, each only when it has none of the one before (a relative path joins
+ * the base path after its last `/`, or `/`). The result then has LuaSocket's dot
+ * segments removed over its whole text, query and fragment included ("g?y/./x" gives
+ * ".../g?y/x"). Never fails on any input but NULL pointers. Never blocks.
+ */
+sockit_status sockit_url_absolute_luasocket(const uint8_t *base,
+                                            size_t base_len,
+                                            const uint8_t *relative,
+                                            size_t relative_len,
+                                            sockit_buffer *out);
 
 /**
  * `socket.url.escape`: every byte of `data` except ASCII letters, digits and `_` becomes
