@@ -292,6 +292,12 @@ impl Stream {
         self.connecting
     }
 
+    /// Marks a non-blocking connect as completed by its owner (who waited for it and
+    /// found SO_ERROR clear), so that reads and writes no longer wait for it.
+    pub(crate) fn set_connected(&mut self) {
+        self.connecting = false;
+    }
+
     /// True when a read can make progress without the kernel: input is buffered, or the
     /// stream is a finished Unix stream whose reads report end of stream (LuaSocket's
     /// "dirty"). False once closed.
