@@ -387,6 +387,12 @@ typedef struct sockit_unixdgram sockit_unixdgram;
 typedef struct sockit_url sockit_url;
 
 /**
+ * Which redirects `sockit_http_perform` follows (when following is on, see
+ * `sockit_http_request_set_redirect`): one of `SOCKIT_REDIRECT_*`.
+ */
+typedef int sockit_redirect_rules;
+
+/**
  * Source callback. It gets an empty `chunk` buffer and `*end == false`; it appends the
  * next chunk to `chunk` and returns `SOCKIT_OK`, or sets `*end = true` at the end of the
  * data, or returns another status to fail (see `sockit_callback_error`). It is not called
@@ -470,6 +476,21 @@ typedef int sockit_shutdown_how;
  * `userinfo@host:port`, userinfo is `user:password`).
  */
 typedef int sockit_url_part;
+
+/**
+ * The default: 301, 302, 307 and 308 for GET and HEAD requests without a body, 303 for
+ * any method (becoming GET; HEAD stays HEAD); a redirect loop or more than
+ * `max_redirects` fail with `SOCKIT_PROTOCOL`.
+ */
+#define SOCKIT_REDIRECT_STRICT 0
+
+/**
+ * LuaSocket 3's choices (`socket.http`): 301, 302, 303 and 307 only, for GET and HEAD
+ * (spelled so) without a body; the next request is a GET; the Location (blanks removed)
+ * is resolved as `sockit_url_absolute_luasocket` does; after `max_redirects` the 3xx
+ * response is the result and its body goes to the sink.
+ */
+#define SOCKIT_REDIRECT_LUASOCKET 1
 
 /**
  * LuaSocket's "by-length": exactly `length` bytes, then the end. If the peer closes
@@ -1019,6 +1040,13 @@ sockit_status sockit_http_request_set_redirect(sockit_http_request *req,
                                                int max_redirects);
 
 /**
+ * Chooses the redirect rules of a request (`SOCKIT_REDIRECT_STRICT` by default).
+ * Never blocks.
+ */
+sockit_status sockit_http_request_set_redirect_rules(sockit_http_request *req,
+                                                     sockit_redirect_rules rules);
+
+/**
  * Sends the request through an HTTP proxy "http://[user:password@]host[:port]" (the
  * credentials become Proxy-Authorization); NULL for none. Never blocks.
  */
@@ -1097,6 +1125,12 @@ sockit_status sockit_http_response_info(sockit_http_response *resp,
  * The URL of the last request made (after redirects) into `url` (text). Never blocks.
  */
 sockit_status sockit_http_response_url(sockit_http_response *resp, sockit_buffer *url);
+
+/**
+ * The Location of the last redirect followed, as the server sent it (blanks around it
+ * removed), into `location` (text; empty when no redirect was followed). Never blocks.
+ */
+sockit_status sockit_http_response_location(sockit_http_response *resp, sockit_buffer *location);
 
 /**
  * The body collected by a perform without sink, copied into `body` (cleared first).

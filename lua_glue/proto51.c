@@ -197,8 +197,9 @@ static sockit_status set_headers(lua_State *L, int t, sockit_http_request *req)
  * http_request(t): performs one request. t holds method, url (absolute), headers, source
  * and sink (LTN12 stages, native or Lua; no sink discards the body), redirect (false:
  * do not follow), maxredirects, proxy, timeout (seconds per wait), user and password
- * (Basic authentication). Returns code, headers, status line, final url and the number
- * of redirects followed; or nil and the error.
+ * (Basic authentication). Redirects follow LuaSocket's rules. Returns code, headers,
+ * status line, final url, the number of redirects followed, the trailers and the Location
+ * of the last redirect followed; or nil and the error.
  */
 static int http_request(lua_State *L)
 {
@@ -253,6 +254,8 @@ static int http_request(lua_State *L)
         st = sockit_http_request_set_auth(req, user, password ? password : "");
     if (st == SOCKIT_OK)
         st = sockit_http_request_set_redirect(req, follow, maxredir < 0 ? 0 : maxredir);
+    if (st == SOCKIT_OK)
+        st = sockit_http_request_set_redirect_rules(req, SOCKIT_REDIRECT_LUASOCKET);
     if (st == SOCKIT_OK && proxy)
         st = sockit_http_request_set_proxy(req, proxy);
     if (st == SOCKIT_OK)
@@ -277,13 +280,6 @@ static int http_request(lua_State *L)
     st = sockit_http_perform(NULL, req, sink, resp);
     sockit_http_request_free(req);
     sockit_sink_free(sink);
-    /* LuaSocket stops following after maxredirects and returns that 3xx response */
-    if (st == SOCKIT_PROTOCOL && g.ctx->raise_ref == LUA_NOREF) {
-        int code = sockit_http_response_code(resp);
-        const char *m = sockit_last_error();
-        if (code >= 300 && code < 400 && m && strstr(m, "too many redirects"))
-            st = SOCKIT_OK;
-    }
     if (g.ctx->raise_ref != LUA_NOREF || st != SOCKIT_OK) {
         sockit_http_response_free(resp);
         lt_leave(L, &g);
@@ -304,8 +300,13 @@ static int http_request(lua_State *L)
     sockit_http_response_info(resp, NULL, &redirects, NULL);
     lua_pushnumber(L, redirects);
     push_fields(L, resp, 1);
+    {
+        sockit_buffer *b = lt_scratch(L, 0);
+        sockit_http_response_location(resp, b);
+        lt_pushbuffer(L, b);
+    }
     sockit_http_response_free(resp);
-    return 6;
+    return 7;
 }
 
 /* ---------------------------------------------------------------- socket.ftp */
