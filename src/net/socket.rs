@@ -921,9 +921,19 @@ impl Socket {
     pub fn close(&mut self) -> Result<()> {
         self.pending = None;
         match std::mem::replace(&mut self.inner, Inner::Closed) {
-            Inner::Client(mut s) => s.close(),
+            Inner::Client(mut s) => {
+                let r = s.close();
+                self.keep_stats(&s);
+                r
+            }
             _ => Ok(()),
         }
+    }
+
+    /// A closed client still answers `stats` with its counts, as LuaSocket's does.
+    fn keep_stats(&mut self, s: &Stream) {
+        let (received, sent, age) = s.stats();
+        self.set_stats(received, sent, age);
     }
 
     /// Closes a client abruptly (SO_LINGER 0: the peer sees a reset; buffered output is
@@ -931,7 +941,11 @@ impl Socket {
     pub fn reset(&mut self) -> Result<()> {
         self.pending = None;
         match std::mem::replace(&mut self.inner, Inner::Closed) {
-            Inner::Client(mut s) => s.reset(),
+            Inner::Client(mut s) => {
+                let r = s.reset();
+                self.keep_stats(&s);
+                r
+            }
             _ => Ok(()),
         }
     }

@@ -76,3 +76,18 @@ show("socket.connect refused", socket.connect("127.0.0.1", nobody))
 c:close()
 show("closed connect", pcall(c.connect, c, "127.0.0.1", port))
 server:close()
+
+-- The byte counts of a closed socket stay readable (FTP's put reports them so).
+do
+    local srv = assert(socket.bind("127.0.0.1", 0))
+    local _, p = srv:getsockname()
+    local cl = assert(socket.connect("127.0.0.1", p))
+    local peer = assert(srv:accept())
+    cl:send("twelve bytes")
+    show("peer got", peer:receive(12))
+    cl:close()
+    local received, sent = cl:getstats()
+    show("stats after close", received, sent)
+    peer:close()
+    srv:close()
+end
