@@ -85,6 +85,12 @@ impl fmt::Debug for Wait<'_> {
 fn wait_ready(fd: RawFd, interest: Interest, wait: &mut Wait, dl: &Deadline) -> Result<()> {
     match wait {
         Wait::Timeout => {
+            // Out of time (a zero timeout, LuaSocket's non-blocking mode): the read or
+            // write that called has just found nothing to do, so polling would only say
+            // so again.
+            if dl.next_wait_ms() == 0 {
+                return Err(Error::kind(ErrorKind::Timeout));
+            }
             let events = match interest {
                 Interest::Read => POLLIN,
                 Interest::Write => POLLOUT,
