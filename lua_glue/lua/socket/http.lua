@@ -215,6 +215,24 @@ local trequest
 -- The next request of a redirect: a GET of the new URL with the same body stages and
 -- headers. As in LuaSocket, the create function goes unless the request table itself
 -- names the new URL's scheme (so a request given by url starts afresh).
+-- Credentials in the request's headers do not go to another origin (LuaSocket sends
+-- them there too).
+local function headers_for(reqt, newurl)
+    local from, to = url.parse(reqt.url or "", defaults) or {}, url.parse(newurl, defaults) or {}
+    local function origin(u)
+        local port = u.port or (SCHEMES[u.scheme or ""] or {}).port
+        return string.lower(base.tostring(u.scheme)) .. "://" .. string.lower(base.tostring(u.host))
+            .. ":" .. base.tostring(port)
+    end
+    if not reqt.headers or origin(from) == origin(to) then return reqt.headers end
+    local kept = {}
+    for k, v in base.pairs(reqt.headers) do
+        local name = string.lower(base.tostring(k))
+        if name ~= "authorization" and name ~= "cookie" and name ~= "proxy-authorization" then kept[k] = v end
+    end
+    return kept
+end
+
 local function redirect(reqt, location)
     local newurl = url.absolute(reqt.url, location)
     local create = reqt.create
@@ -223,7 +241,7 @@ local function redirect(reqt, location)
         url = newurl,
         source = reqt.source,
         sink = reqt.sink,
-        headers = reqt.headers,
+        headers = headers_for(reqt, newurl),
         proxy = reqt.proxy,
         maxredirects = reqt.maxredirects,
         nredirects = (reqt.nredirects or 0) + 1,
