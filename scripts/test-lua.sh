@@ -146,13 +146,13 @@ for t in tests/lua/*.lua; do
     case "$name" in
     socket_*)
         for lua in $luas; do
-            LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_LUA="$lua" \
+            LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_LUA="$lua" SOCKIT_EXPECT_SOCKIT=1 \
                 run_tap "$lua $name" "$lua" "$t"
         done
         ;;
     dbgsocket_*)
         for lua in $luas; do
-            LUA_PATH="$out51d/?.lua;;" LUA_CPATH="$out51d/?.so;;" SOCKIT_LUA="$lua" \
+            LUA_PATH="$out51d/?.lua;;" LUA_CPATH="$out51d/?.so;;" SOCKIT_LUA="$lua" SOCKIT_EXPECT_SOCKIT=1 \
                 run_tap "$lua DEBUG $name" "$lua" "$t"
         done
         ;;

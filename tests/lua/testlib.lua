@@ -110,32 +110,17 @@ function full_gc()
     end
 end
 
--- Lua 5.1 scripts that require LuaSocket's module names: checks, before anything else,
--- that the modules named (all of them by default) are sockit's and not LuaSocket's.
--- sockit's socket._VERSION names sockit, and its C modules live next to its Lua files.
-function expect_sockit(names)
-    local socket = require("socket")
-    check("socket is sockit's (" .. tostring(socket._VERSION) .. ")",
-        string.find(tostring(socket._VERSION), "sockit", 1, 1) ~= nil)
-    names = names or { "socket.url", "socket.http", "socket.ftp", "socket.smtp", "socket.tp",
-        "ltn12", "mime" }
-    for _, name in ipairs(names) do
-        local file = package.searchpath and package.searchpath(name, package.path)
-        if not file then
-            local rel = string.gsub(name, "%.", "/")
-            for dir in string.gmatch(package.path, "[^;]+") do
-                local f = string.gsub(dir, "%?", rel)
-                local h = io.open(f)
-                if h then h:close(); file = f; break end
-            end
-        end
-        check(name .. " comes from sockit's build (" .. tostring(file) .. ")",
-            file ~= nil and string.find(file, "/usr/", 1, 1) ~= 1 and require(name) ~= nil)
-    end
-end
-
 function done()
     print("# " .. T_count .. " checks, " .. T_failed .. " failed")
     if T_failed > 0 then exit(1) end
     if T_count == 0 then exit(1) end
+end
+
+-- Lua 5.x only: expect_sockit() (in its own file, which Lua 4.0 need not parse). The
+-- test runners set SOCKIT_EXPECT_SOCKIT=1 for the scripts that require "socket" from
+-- build/lua51, so that each of them checks first that sockit's modules are the ones
+-- loaded.
+if LUA5 then
+    dofile("tests/lua/expect_sockit.lua")
+    if os.getenv("SOCKIT_EXPECT_SOCKIT") == "1" then expect_sockit({ "socket" }) end
 end
