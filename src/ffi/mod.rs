@@ -9,6 +9,8 @@ pub mod dns;
 pub mod ftp;
 pub mod handle;
 pub mod http;
+pub mod http_message;
+pub mod http_socket;
 pub mod ltn12;
 pub mod mime;
 pub mod options;
