@@ -19,10 +19,10 @@ filter=${SOCKIT_TEST_FILTER:-}
 verbose=${SOCKIT_TEST_VERBOSE:-0}
 logdir=build/test-lua-libs
 mkdir -p "$logdir"
+. scripts/lua-tap.sh
 passed=0
 failed=0
 skipped=0
-note() { printf '%s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sockit-lua-libs.XXXXXX") || exit 2
 pids=""
@@ -106,30 +106,7 @@ else
     note "redis-server is not installed (scripts/install-deps.sh installs it)"
 fi
 
-run_tap() {
-    label=$1
-    shift
-    log="$logdir/$(printf '%s' "$label" | tr -c 'A-Za-z0-9_.-' '_').log"
-    timeout 300 "$@" >"$log" 2>&1
-    rc=$?
-    ok=$(grep -c '^ok ' "$log")
-    bad=$(grep -c '^not ok ' "$log")
-    passed=$((passed + ok))
-    failed=$((failed + bad))
-    if [ "$bad" -eq 0 ] && [ "$rc" -ne 0 ]; then
-        failed=$((failed + 1))
-        note "FAIL $label: exited with status $rc after $ok checks"
-        tail -n 15 "$log" | sed 's/^/    /'
-    elif [ "$bad" -ne 0 ]; then
-        note "FAIL $label: $bad of $((ok + bad)) checks failed"
-        grep '^not ok ' "$log" | sed 's/^/    /'
-    else
-        note "ok   $label ($ok checks)"
-        [ "$verbose" = 1 ] && sed 's/^/    /' "$log"
-    fi
-}
 
-selected() { [ -z "$filter" ] || case "$1" in *"$filter"*) return 0 ;; *) return 1 ;; esac; }
 
 luas=lua5.1
 if command -v luajit >/dev/null 2>&1; then luas="$luas luajit"; else note "luajit not found: LuaJIT runs skipped"; fi
