@@ -73,8 +73,9 @@ install: lib pc
 	PREFIX="$(PREFIX)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" VERSION="$(VERSION)" \
 	  LUA4_DIR="$(if $(LUA4_DIR),$(abspath $(LUA4_DIR)))" sh scripts/build-glue-libs.sh
 	install -m 644 lua_glue/sockit_lua.h $(DESTDIR)$(INCLUDEDIR)/sockit_lua.h
-	install -m 644 $(BUILD)/glue/libsockit-lua51.a $(DESTDIR)$(LIBDIR)/libsockit-lua51.a
-	install -m 644 $(BUILD)/glue/sockit-lua51.pc $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua51.pc
+	if [ -f $(BUILD)/glue/libsockit-lua51.a ]; then \
+	  install -m 644 $(BUILD)/glue/libsockit-lua51.a $(DESTDIR)$(LIBDIR)/libsockit-lua51.a && \
+	  install -m 644 $(BUILD)/glue/sockit-lua51.pc $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua51.pc; fi
 	$(if $(LUA4_DIR),install -m 644 $(BUILD)/glue/libsockit-lua4.a $(DESTDIR)$(LIBDIR)/libsockit-lua4.a)
 	$(if $(LUA4_DIR),install -m 644 $(BUILD)/glue/sockit-lua4.pc $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua4.pc)
 

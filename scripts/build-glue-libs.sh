@@ -38,6 +38,12 @@ rel() { case "$1" in "$prefix"/*) printf '${prefix}/%s' "${1#"$prefix"/}" ;; *) 
 
 warn="-Wall -Wextra -Wno-unused-parameter"
 rm -rf "$out/obj51" "$out/obj4"
+rm -f "$out/libsockit-lua51.a" "$out/sockit-lua51.pc" "$out/libsockit-lua4.a" "$out/sockit-lua4.pc"
+# Without Lua 5.1's headers there is no Lua 5.1 glue to build (a C-only install).
+if ! printf '#include "lua.h"\n' | $cc $LUA51_CFLAGS -E -x c - >/dev/null 2>&1; then
+    echo "build-glue-libs: Lua 5.1's headers are not there ($LUA51_CFLAGS): no Lua 5.1 glue"
+    exit 0
+fi
 mkdir -p "$out/obj51"
 for src in socketlib classic_proto core51 stream51 udp51 unix51 mbio51 ltn12_51 mime51 proto51 sk51; do
     # shellcheck disable=SC2086
