@@ -69,7 +69,9 @@ for _, name in ipairs { "read_request", "read_response", "read_some" } do
             if err ~= "block" then
                 return nil, err, status
             end
-            yield(methods.socket(self), "r")
+            -- output still queued goes first: the peer may be waiting for it
+            local left = methods.flush(self)
+            yield(methods.socket(self), (left and left > 0) and "w" or "r")
         end
     end
 end
