@@ -162,6 +162,20 @@ static sockit_status load_request(lua_State *L, hobj *h, int t, int body)
     s = opt_field(L, t, "target", "/", &len);
     if ((st = check_nul(h, s, len, "request target contains NUL")) != SOCKIT_OK || (st = sockit_httpreq_set_target(h->req, s)) != SOCKIT_OK)
         return st;
+    lua_getfield(L, t, "version");
+    if (!lua_isnil(L, -1)) {
+        lua_Number v = lua_tonumber(L, -1);
+        if (v != 1.0 && v != 1.1) {
+            lua_pop(L, 1);
+            h->err = "version must be 1.0 or 1.1";
+            return SOCKIT_INVALID;
+        }
+        if ((st = sockit_httpreq_set_version(h->req, v == 1.0 ? 0 : 1)) != SOCKIT_OK)
+            return lua_pop(L, 1), st;
+    } else if ((st = sockit_httpreq_set_version(h->req, 1)) != SOCKIT_OK) {
+        return lua_pop(L, 1), st;
+    }
+    lua_pop(L, 1);
     lua_getfield(L, t, "headers");
     st = load_fields(L, h, lua_gettop(L), h->req, NULL, 0);
     lua_pop(L, 1);
@@ -247,7 +261,10 @@ static void store_request(lua_State *L, hobj *h, int t)
 {
     const uint8_t *m, *g;
     size_t ml, gl;
-    sockit_httpreq_line(h->req, &m, &ml, &g, &gl, NULL);
+    int minor = 1;
+    sockit_httpreq_line(h->req, &m, &ml, &g, &gl, &minor);
+    lua_pushnumber(L, minor ? 1.1 : 1.0);
+    lua_setfield(L, t, "version");
     lua_pushlstring(L, (const char *)m, ml);
     lua_setfield(L, t, "method");
     lua_pushlstring(L, (const char *)g, gl);
@@ -264,7 +281,10 @@ static void store_response(lua_State *L, hobj *h, int t)
     int status = 0;
     const uint8_t *r;
     size_t rl;
-    sockit_httpres_status(h->res, &status, &r, &rl, NULL);
+    int minor = 1;
+    sockit_httpres_status(h->res, &status, &r, &rl, &minor);
+    lua_pushnumber(L, minor ? 1.1 : 1.0);
+    lua_setfield(L, t, "version");
     lua_pushinteger(L, status);
     lua_setfield(L, t, "status");
     lua_pushlstring(L, (const char *)r, rl);

@@ -36,10 +36,12 @@ test_deps=(
     "lua-socket|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"socket\"'"
     "luajit|command -v luajit"
     "libluajit-5.1-dev|test -f /usr/include/luajit-2.1/lua.h"
-)
-bench_deps=(
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
     "curl|command -v curl"
+    "wrk|command -v wrk"
+    "apache2-utils|command -v ab"
+)
+bench_deps=(
     "bc|command -v bc"
 )
 
