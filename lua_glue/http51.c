@@ -364,40 +364,37 @@ static int m_read_some(lua_State *L)
     return done(L, h, st);
 }
 
-static int m_write_request(lua_State *L)
+typedef sockit_status (*req_op)(sockit_httpsock *, sockit_httpreq *);
+typedef sockit_status (*res_op)(sockit_httpsock *, sockit_httpres *);
+
+/* A write of the request (rop) or response (sop) table at 2, with its body when body. */
+static int write_message(lua_State *L, req_op rop, res_op sop, int body)
 {
     hobj *h = check(L, 1);
-    sockit_status st = load_request(L, h, 2, 1);
+    sockit_status st = rop ? load_request(L, h, 2, body) : load_response(L, h, 2, body);
     if (st == SOCKIT_OK)
-        st = sockit_httpsock_write_request(h->hs, h->req);
+        st = rop ? rop(h->hs, h->req) : sop(h->hs, h->res);
     return done(L, h, st);
+}
+
+static int m_write_request(lua_State *L)
+{
+    return write_message(L, sockit_httpsock_write_request, NULL, 1);
 }
 
 static int m_write_request_metadata(lua_State *L)
 {
-    hobj *h = check(L, 1);
-    sockit_status st = load_request(L, h, 2, 0);
-    if (st == SOCKIT_OK)
-        st = sockit_httpsock_write_request_metadata(h->hs, h->req);
-    return done(L, h, st);
+    return write_message(L, sockit_httpsock_write_request_metadata, NULL, 0);
 }
 
 static int m_write_response(lua_State *L)
 {
-    hobj *h = check(L, 1);
-    sockit_status st = load_response(L, h, 2, 1);
-    if (st == SOCKIT_OK)
-        st = sockit_httpsock_write_response(h->hs, h->res);
-    return done(L, h, st);
+    return write_message(L, NULL, sockit_httpsock_write_response, 1);
 }
 
 static int m_write_response_metadata(lua_State *L)
 {
-    hobj *h = check(L, 1);
-    sockit_status st = load_response(L, h, 2, 0);
-    if (st == SOCKIT_OK)
-        st = sockit_httpsock_write_response_metadata(h->hs, h->res);
-    return done(L, h, st);
+    return write_message(L, NULL, sockit_httpsock_write_response_metadata, 0);
 }
 
 static int m_write_response_continue(lua_State *L)

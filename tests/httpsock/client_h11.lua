@@ -7,21 +7,10 @@ local socket = require("socket")
 local http = require("sockit.http")
 local port = assert(tonumber(arg[1]), "usage: client_h11.lua PORT")
 
+local lib = dofile("tests/httpsock/clientlib.lua")
+local body_of = lib.body_of
 local function connect()
-    local c = assert(socket.connect("127.0.0.1", port))
-    c:settimeout(10)
-    return c, http.socket.new(c)
-end
-
--- Reads the whole body of the response just read.
-local function body_of(s, res)
-    while s.read_state ~= "empty" do
-        local ok, err = s:read_some(res)
-        if not ok then
-            return nil, err
-        end
-    end
-    return res.body
+    return lib.connect(port)
 end
 
 local c, s = connect()

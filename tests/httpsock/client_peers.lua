@@ -7,21 +7,8 @@ dofile("tests/lua/testlib.lua")
 local socket = require("socket")
 local http = require("sockit.http")
 
-local function connect(port)
-    local c = assert(socket.connect("127.0.0.1", port))
-    c:settimeout(10)
-    return c, http.socket.new(c)
-end
-
-local function body_of(s, res)
-    while s.read_state ~= "empty" do
-        local ok, err = s:read_some(res)
-        if not ok then
-            return nil, err
-        end
-    end
-    return res.body
-end
+local lib = dofile("tests/httpsock/clientlib.lua")
+local connect, body_of = lib.connect, lib.body_of
 
 -- GET target on s (host h): the response and its body.
 local function get(s, h, target, headers, method)

@@ -82,6 +82,17 @@ def tap(label, text):
 # ----- processes ----------------------------------------------------------------------
 
 
+def stop_group(p, grace=5):
+    """Stops a child started in its own session, children included: TERM, then KILL."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+
+
 class Proc:
     """A child process whose first stdout line is "port N"."""
 
@@ -98,13 +109,7 @@ class Proc:
                 self.port = int(m.group(1))
 
     def stop(self):
-        if self.p.poll() is None:
-            os.killpg(self.p.pid, signal.SIGTERM)
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait(5)
+        stop_group(self.p)
         err = self.p.stderr.read().decode(errors="replace")
         self.p.stdout.close()
         self.p.stderr.close()
@@ -700,7 +705,8 @@ def client_peers(work):
                 f.write(NGINX_CONF.format(work=work, port=nport, httpbin=env["SOCKIT_HTTPBIN_PORT"]))
             nginx = subprocess.Popen([nginx_bin, "-p", work, "-c", os.path.join(work, "nginx.conf"),
                                       "-e", os.path.join(work, "error.log")], cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
             end = time.monotonic() + 20
             while time.monotonic() < end:
                 try:
@@ -715,20 +721,9 @@ def client_peers(work):
         n = tap("sockit client vs real servers", out)
         check("client_peers.lua ran its checks", rc == 0 and n > 10, (rc, err[-800:]))
     finally:
-        if nginx and nginx.poll() is None:
-            nginx.terminate()
-            try:
-                nginx.wait(5)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.wait(5)
-        if launcher.poll() is None:
-            os.killpg(launcher.pid, signal.SIGTERM)
-            try:
-                launcher.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(launcher.pid, signal.SIGKILL)
-                launcher.wait(5)
+        if nginx:
+            stop_group(nginx)
+        stop_group(launcher, grace=15)
 
 
 def guarded(label, part):
