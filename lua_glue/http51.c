@@ -311,7 +311,7 @@ static int m_read_request(lua_State *L)
     sockit_status st;
     luaL_checktype(L, 2, LUA_TTABLE);
     st = sockit_httpsock_read_request(h->hs, h->req);
-    if (st == SOCKIT_OK || st == SOCKIT_PROTOCOL)
+    if (st == SOCKIT_OK)
         store_request(L, h, 2);
     return done(L, h, st);
 }
