@@ -25,6 +25,8 @@ pub mod proto;
 pub mod sys;
 /// cbindgen:ignore
 pub mod url;
+/// cbindgen:ignore
+pub mod url_luasocket;
 
 pub use error::{Error, ErrorKind, Result};
 
