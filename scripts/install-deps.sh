@@ -43,10 +43,12 @@ test_deps=(
     "redis-server|command -v redis-server"
     "openssl|command -v openssl"
     "luarocks|command -v luarocks"
-)
-bench_deps=(
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
     "curl|command -v curl"
+    "wrk|command -v wrk"
+    "apache2-utils|command -v ab"
+)
+bench_deps=(
     "bc|command -v bc"
 )
 
