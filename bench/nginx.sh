@@ -1,9 +1,11 @@
 # bench/nginx.sh: a local nginx for the HTTP benchmarks (bench/http, bench/lua), sourced
 # from the repository root.
 #
-#   nginx_serve <work>   serves <work>/www on 127.0.0.1 at a port chosen now; sets
-#                        nginx_port, or prints why and returns 1. Its configuration,
-#                        logs and temporary files stay in <work>.
+#   nginx_serve <work> [directives]
+#                        serves <work>/www on 127.0.0.1 at a port chosen now (with the
+#                        extra server directives given); sets nginx_port, or prints why
+#                        and returns 1. Its configuration, logs and temporary files stay
+#                        in <work>.
 #   nginx_stop           stops it (call it from the script's EXIT trap).
 #
 # The configuration is made for throughput: sendfile, no access log, long keep-alive.
@@ -12,7 +14,7 @@ nginx_pid=""
 nginx_port=""
 
 nginx_serve() {
-    local work=$1 bin
+    local work=$1 extra=${2:-} bin
     bin=$(command -v nginx || echo /usr/sbin/nginx)
     [ -x "$bin" ] || { echo "nginx is missing (scripts/install-deps.sh --bench)"; return 1; }
     mkdir -p "$work/www" "$work/tmp"
@@ -39,6 +41,7 @@ http {
     server {
         listen 127.0.0.1:$nginx_port;
         root $work/www;
+        $extra
     }
 }
 CONF

@@ -44,14 +44,16 @@ test_deps=(
     "redis-server|command -v redis-server"
     "openssl|command -v openssl"
     "luarocks|command -v luarocks"
-    # the Python package's tests (scripts/test-python.sh): nginx, and PyPy beside CPython
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
+    # PyPy beside CPython for the Python package's tests (scripts/test-python.sh)
     "pypy3|command -v pypy3"
     'pypy3-venv|d=$(mktemp -d) && pypy3 -m venv "$d/v"; r=$?; rm -rf "$d"; exit $r'
     "pypy3-dev|pypy3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()[\"include\"], \"Python.h\")))'"
+    "curl|command -v curl"
+    "wrk|command -v wrk"
+    "apache2-utils|command -v ab"
 )
 bench_deps=(
-    "curl|command -v curl"
     "bc|command -v bc"
 )
 
