@@ -31,6 +31,7 @@ test_deps=(
     "pkg-config|command -v pkg-config"
     "python3|command -v python3"
     "python3-pip|python3 -m pip --version"
+    'python3-venv|d=$(mktemp -d) && python3 -m venv "$d/v"; r=$?; rm -rf "$d"; exit $r'
     "lua5.1|command -v lua5.1"
     "liblua5.1-0-dev|test -f /usr/include/lua5.1/lua.h"
     "lua-socket|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"socket\"'"
@@ -44,6 +45,10 @@ test_deps=(
     "openssl|command -v openssl"
     "luarocks|command -v luarocks"
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
+    # PyPy beside CPython for the Python package's tests (scripts/test-python.sh)
+    "pypy3|command -v pypy3"
+    'pypy3-venv|d=$(mktemp -d) && pypy3 -m venv "$d/v"; r=$?; rm -rf "$d"; exit $r'
+    "pypy3-dev|pypy3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()[\"include\"], \"Python.h\")))'"
     "curl|command -v curl"
     "wrk|command -v wrk"
     "apache2-utils|command -v ab"
