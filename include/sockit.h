@@ -56,6 +56,31 @@
 #define SOCKIT_POLL_HUP 8
 
 /**
+ * Log level of `sockit_server_set_log` and the log callback: errors (syslog's LOG_ERR).
+ */
+#define SOCKIT_LOG_ERROR 3
+
+/**
+ * Warnings: a worker that exited with an error or was killed by its timeout.
+ */
+#define SOCKIT_LOG_WARNING 4
+
+/**
+ * Notices: listeners ("pool #1: listening on TCP 127.0.0.1 port 8080"), start, stop.
+ */
+#define SOCKIT_LOG_NOTICE 5
+
+/**
+ * Information (the default maximum).
+ */
+#define SOCKIT_LOG_INFO 6
+
+/**
+ * Debugging: every fork, dispatch and worker end (with its peak RSS).
+ */
+#define SOCKIT_LOG_DEBUG 7
+
+/**
  * `events` bit of a wait callback: the socket waits until it can read.
  */
 #define SOCKIT_WAIT_READ 1
@@ -316,6 +341,20 @@ typedef struct sockit_mail_part sockit_mail_part;
 typedef struct sockit_pollset sockit_pollset;
 
 /**
+ * A server: its pools and log. Made by `sockit_server_new`, run by `sockit_server_run`,
+ * released by `sockit_server_free` (which closes the listeners of its pools).
+ */
+typedef struct sockit_server sockit_server;
+
+/**
+ * A pool of workers with its listeners, parameters and handlers (one Moonbridge
+ * `listen{...}`). Made by `sockit_server_pool_new`; given to a server with
+ * `sockit_server_add_pool`, which takes it over; freed with `sockit_server_pool_free`
+ * only when it was never added.
+ */
+typedef struct sockit_server_pool sockit_server_pool;
+
+/**
  * An LTN12 sink: receives chunks, then the end or an error. Created by the
  * `sockit_sink_*` constructors, released with `sockit_sink_free`.
  */
@@ -429,6 +468,51 @@ typedef int sockit_sink_mode;
  * (what it appended before failing is kept). The rules of `sockit_source_fn` apply.
  */
 typedef int (*sockit_filter_fn)(void *userdata, const uint8_t *chunk, size_t len, sockit_buffer *out);
+
+/**
+ * Log callback: one line (no newline) of `level` (`SOCKIT_LOG_*`). Lines from workers
+ * start with "pool #N, worker PID: ". It is called in the master and, after fork, in the
+ * workers (which inherit it): it must be usable in both, for example by writing to a
+ * file descriptor opened with O_APPEND or to syslog.
+ */
+typedef void (*sockit_server_log_fn)(void *userdata, int level, const char *message);
+
+/**
+ * The `free_userdata` argument of callback constructors.
+ */
+typedef void (*FreeFn)(void *userdata);
+
+/**
+ * Prepare handler, run once in each new worker: returns 0 when the worker is ready,
+ * non-zero when it failed (it may call `sockit_callback_error` first to give the
+ * message that is logged); a failed worker exits and the master waits
+ * `fork_error_delay` before forking again.
+ */
+typedef int (*sockit_server_prepare_fn)(void *userdata);
+
+/**
+ * Connect handler, run in a worker for each connection or interval. `socket` is the
+ * accepted connection (NULL for an interval); it belongs to the server and is valid
+ * until the handler returns, after which the server closes it (flushing what was
+ * written) and frees it. `interval` is the interval listener's name (NULL for a
+ * connection). Return 1 (any positive value) to serve the next connection, 0 to end
+ * this worker normally (it runs finish, exits, and is replaced as the pool needs), or a
+ * negative value when the handler failed (the message given with
+ * `sockit_callback_error`, if any, is logged; the worker exits with status 1 without
+ * running finish).
+ */
+typedef int (*sockit_server_connect_fn)(void *userdata, sockit_socket *socket, const char *interval);
+
+/**
+ * Finish handler, run once before a worker exits normally: returns 0, or non-zero
+ * when it failed (logged; the worker's exit status is 1).
+ */
+typedef int (*sockit_server_finish_fn)(void *userdata);
+
+/**
+ * Function run by `sockit_server_timeout_call`.
+ */
+typedef int (*sockit_timeout_fn)(void *userdata);
 
 /**
  * A LuaSocket receive pattern: one of the `SOCKIT_PATTERN_*` values.
@@ -1146,7 +1230,9 @@ sockit_status sockit_headers_canonic_at(size_t index, sockit_buffer *out);
  * Gives the error of the callback now running its message: a callback stage that is
  * about to return a failure status may call this first; the pump then fails with that
  * status and `sockit_last_error()` returns `message` (copied). Without it the message
- * is "<stage> callback failed: <status string>". Never blocks; NULL clears the message.
+ * is "<stage> callback failed: <status string>". A server handler that fails
+ * (`sockit_server_pool_set_handlers`) may call it too: the worker logs the message.
+ * Never blocks; NULL clears the message.
  */
 void sockit_callback_error(const char *message);
 
@@ -1719,6 +1805,165 @@ sockit_status sockit_select(sockit_socket *const *reads,
                             double timeout,
                             bool *read_ready,
                             bool *write_ready);
+
+/**
+ * A new server with no pools, logging to standard error (lines up to
+ * `SOCKIT_LOG_INFO`, with a time stamp). The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_server_new(sockit_server **out);
+
+/**
+ * Frees a server and its pools (their listeners close; local socket files stay, as
+ * after Moonbridge's listener close). NULL is ignored. Refused (nothing happens) while
+ * the server runs.
+ */
+void sockit_server_free(sockit_server *srv);
+
+/**
+ * Sets where the server logs: `fn` gets every line up to `max_level`
+ * (`SOCKIT_LOG_ERROR` .. `SOCKIT_LOG_DEBUG`); a NULL `fn` logs to standard error. The
+ * server owns `userdata` from this call on: `free_userdata(userdata)` runs when the
+ * server is freed, when the log is set again, or at once if this call fails. Never
+ * blocks.
+ */
+sockit_status sockit_server_set_log(sockit_server *srv,
+                                    sockit_server_log_fn fn,
+                                    void *userdata,
+                                    FreeFn free_userdata,
+                                    int max_level);
+
+/**
+ * Writes one line to the server's log at `level` (`SOCKIT_LOG_*`), for the host's own
+ * messages. Never blocks beyond the log callback.
+ */
+sockit_status sockit_server_log(sockit_server *srv, int level, const char *message);
+
+/**
+ * Adds `pool` to the server, taking it over: `pool` must not be used or freed again,
+ * whatever the outcome. Fails (`SOCKIT_INVALID`) when the pool has no listener or no
+ * connect handler, when its parameters contradict each other (`min_fork` above
+ * `max_fork`, ...), or when the server has run. Each listener is logged
+ * ("pool #1: listening on TCP 127.0.0.1 port 40123"). Never blocks.
+ */
+sockit_status sockit_server_add_pool(sockit_server *srv, sockit_server_pool *pool);
+
+/**
+ * The number of pools added so far, in `*count`. Never blocks.
+ */
+sockit_status sockit_server_pool_count(sockit_server *srv, size_t *count);
+
+/**
+ * Runs the server: the calling process becomes the master and forks the workers. BLOCKS
+ * until the server stops (SIGTERM: the listeners close, workers finish the connection
+ * in hand; SIGINT or SIGHUP: the workers are killed at once), then reaps every worker,
+ * removes the local socket files, and returns `SOCKIT_OK` in the master. In a worker
+ * it never returns (the worker exits). Fails at once with `SOCKIT_INVALID` when no pool
+ * was added, when the server ran before, or when another server runs in this process.
+ * While it runs, the master catches SIGTERM, SIGINT, SIGHUP and SIGCHLD; the previous
+ * handlers are back when it returns. Call it from a single-threaded process.
+ */
+sockit_status sockit_server_run(sockit_server *srv);
+
+/**
+ * A new pool with Moonbridge's default parameters and no listeners or handlers. The
+ * caller owns `*out` until it adds it to a server. Never blocks.
+ */
+sockit_status sockit_server_pool_new(sockit_server_pool **out);
+
+/**
+ * Frees a pool that was not added to a server (closing its listeners). NULL is ignored.
+ */
+void sockit_server_pool_free(sockit_server_pool *pool);
+
+/**
+ * Sets a pool parameter by its Moonbridge name: "pre_fork" (spare workers wanted,
+ * default 1), "min_fork" (default max(pre_fork, 2)), "max_fork" (hard limit, default
+ * max(min_fork, 16)), "fork_delay" (seconds between forks, default 0.25),
+ * "fork_error_delay" (after a failed fork or prepare, default 2), "exit_delay" (between
+ * ending excess spare workers, default 60), "idle_timeout" or "idle_time" (an idle
+ * worker ends after this many seconds; 0, the default, is never), "memory_limit"
+ * (bytes: a worker that is past it after a connection ends; 0, the default, is none).
+ * Counts must be whole numbers. Fails with `SOCKIT_INVALID` for an unknown name or a
+ * bad value. Never blocks.
+ */
+sockit_status sockit_server_pool_set(sockit_server_pool *pool, const char *name, double value);
+
+/**
+ * Adds a TCP listener on `host` ("127.0.0.1", "::1", "0.0.0.0", "::" or a name) and
+ * `port` (0: the system picks a free one), bound and listening at once; the bound port
+ * goes to `*bound_port` (may be NULL). Fails with the bind error (`SOCKIT_ADDRINUSE`,
+ * ...) and a message naming host and port. Never blocks beyond name resolution.
+ */
+sockit_status sockit_server_pool_listen_tcp(sockit_server_pool *pool,
+                                            const char *host,
+                                            int port,
+                                            int *bound_port);
+
+/**
+ * Adds a local (Unix-domain stream) listener at `path`, bound at once. A stale socket
+ * file there is replaced; any other file is left alone and the call fails with
+ * `SOCKIT_ADDRINUSE`. The file is removed when the server stops. Never blocks.
+ */
+sockit_status sockit_server_pool_listen_local(sockit_server_pool *pool, const char *path);
+
+/**
+ * Adds an interval listener: the connect handler runs every `delay` seconds (> 0) in
+ * an idle worker, with `interval` = `name`. With `strict`, runs keep a fixed rhythm
+ * (the next is due `delay` after the previous was due); otherwise the next is due
+ * `delay` after the previous ended. An interval never runs twice at once. Never blocks.
+ */
+sockit_status sockit_server_pool_listen_interval(sockit_server_pool *pool,
+                                                 const char *name,
+                                                 double delay,
+                                                 bool strict);
+
+/**
+ * Sets the pool's handlers (see `sockit_server_prepare_fn`, `sockit_server_connect_fn`,
+ * `sockit_server_finish_fn`); `connect` is required, `prepare` and `finish` may be
+ * NULL. The pool owns `userdata` from this call on: `free_userdata(userdata)` runs in
+ * the master when the pool (or the server holding it) is freed, when the handlers are
+ * set again, or at once if this call fails; workers exit without calling it. Never
+ * blocks.
+ */
+sockit_status sockit_server_pool_set_handlers(sockit_server_pool *pool,
+                                              sockit_server_prepare_fn prepare,
+                                              sockit_server_connect_fn connect,
+                                              sockit_server_finish_fn finish,
+                                              void *userdata,
+                                              FreeFn free_userdata);
+
+/**
+ * Moonbridge's `timeout(n)`: arms a timer that kills the process (SIGALRM) after
+ * `seconds`; 0 disarms it. The seconds that were left before go to `*previous` (may be
+ * NULL). A worker disarms the timer whenever a prepare or connect handler returns.
+ * Fails with `SOCKIT_INVALID` for a negative or non-finite time. Never blocks.
+ */
+sockit_status sockit_server_timeout(double seconds, double *previous);
+
+/**
+ * Moonbridge's `timeout()`: the seconds left on the timer (0 when it is not armed), in
+ * `*left`. Never blocks.
+ */
+sockit_status sockit_server_timeout_left(double *left);
+
+/**
+ * Moonbridge's `timeout(n, fn)`: runs `fn(userdata)` limited to `seconds` with a
+ * sub-timer (the process is killed when it runs out). When a timer is armed already and
+ * has less time left, that one stays in charge; afterwards the outer timer goes on with
+ * the time it had left minus what `fn` took. `seconds` 0 adds no limit. What `fn`
+ * returned goes to `*result` (may be NULL). Blocks as long as `fn` does.
+ */
+sockit_status sockit_server_timeout_call(double seconds,
+                                         sockit_timeout_fn fn,
+                                         void *userdata,
+                                         int *result);
+
+/**
+ * In a worker: whether SIGTERM has arrived (the server is stopping; the worker ends
+ * after the connection in hand). A handler serving a long-lived connection, such as
+ * HTTP keep-alive, should end it soon. `*stopping` is false in the master. Never blocks.
+ */
+sockit_status sockit_server_stopping(bool *stopping);
 
 /**
  * Settings for sending through the server at `host`:`port` (0 = 25), in `*out` (owned by

@@ -13,6 +13,7 @@ pub mod ltn12;
 pub mod mime;
 pub mod options;
 pub mod select;
+pub mod server;
 pub mod smtp;
 pub mod socket;
 pub mod status;
