@@ -1,6 +1,8 @@
 #!/bin/sh
 # Builds sockit for Lua 5.1 and LuaJIT into build/lua51 (or $SOCKIT_LUA51_OUT):
 #   sockit-lua51          standalone Lua 5.1 interpreter with lua_socketlibopen applied
+#   sockit-moonbridge     the Moonbridge server (listen{...}, timeout(...)); it links
+#                         libsockit.so.0 like the modules, so sockets pass between them
 #   socket/core.so, socket/unix.so, moonbridge_io/core.so, ltn12/core.so,
 #   mime/core.so, socket/proto.so         (C modules)
 #   socket.lua, moonbridge_io.lua, ltn12.lua, mime.lua, socket/url.lua (Lua parts)
@@ -85,5 +87,14 @@ done
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     lua_glue/classic_proto.c "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
+
+# The Moonbridge server links the shared library the modules use (its connection
+# sockets are moonbridge_io objects), found next to it or, installed, in
+# ../lib/sockit/lua51.
+# shellcheck disable=SC2086
+$cc $common -o "$out/sockit-moonbridge.tmp" lua_glue/moonbridge_main.c lua_glue/mbserver51.c \
+    lua_glue/sk51.c "$out/libsockit.so.0" -Wl,-rpath,'$ORIGIN:$ORIGIN/../lib/sockit/lua51' \
+    $LUA51_LIBS -lm
+mv -f "$out/sockit-moonbridge.tmp" "$out/sockit-moonbridge"
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

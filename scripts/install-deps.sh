@@ -36,11 +36,13 @@ test_deps=(
     "lua-socket|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"socket\"'"
     "luajit|command -v luajit"
     "libluajit-5.1-dev|test -f /usr/include/luajit-2.1/lua.h"
+    "curl|command -v curl"
+    "wrk|command -v wrk"
 )
 bench_deps=(
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
-    "curl|command -v curl"
     "bc|command -v bc"
+    "lua-http|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"http.server\"'"
 )
 
 entries=("${test_deps[@]}")
