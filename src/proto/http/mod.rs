@@ -5,6 +5,7 @@ pub mod body;
 pub mod client;
 #[cfg(test)]
 mod client_tests;
+pub mod form;
 pub mod head;
 pub mod pool;
 pub mod target;
