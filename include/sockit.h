@@ -284,6 +284,12 @@ typedef struct sockit_buffer sockit_buffer;
 typedef struct sockit_filter sockit_filter;
 
 /**
+ * A form parser. Made by `sockit_form_new` or `sockit_form_new_urlencoded`, released by
+ * `sockit_form_free`.
+ */
+typedef struct sockit_form sockit_form;
+
+/**
  * An FTP session (a control connection). Owned by the caller: `sockit_ftp_quit` says
  * goodbye and closes it, `sockit_ftp_free` releases it (closing it if needed). Calls on
  * one session are serialised.
@@ -414,6 +420,11 @@ typedef struct sockit_unixdgram sockit_unixdgram;
 typedef struct sockit_url sockit_url;
 
 /**
+ * What `sockit_form_next` found: one of `SOCKIT_FORM_*`.
+ */
+typedef int sockit_form_event;
+
+/**
  * Source callback. It gets an empty `chunk` buffer and `*end == false`; it appends the
  * next chunk to `chunk` and returns `SOCKIT_OK`, or sets `*end = true` at the end of the
  * data, or returns another status to fail (see `sockit_callback_error`). It is not called
@@ -542,6 +553,27 @@ typedef int sockit_shutdown_how;
  * `userinfo@host:port`, userinfo is `user:password`).
  */
 typedef int sockit_url_part;
+
+/**
+ * Nothing is queued: feed more input (or, after `sockit_form_end`, the form is done).
+ */
+#define SOCKIT_FORM_NONE 0
+
+/**
+ * A field starts: `data` holds its name; `sockit_form_field_info` tells its file name and
+ * content type (multipart).
+ */
+#define SOCKIT_FORM_FIELD 1
+
+/**
+ * A piece of the current field's value in `data` (never empty, at most `max_chunk`).
+ */
+#define SOCKIT_FORM_DATA 2
+
+/**
+ * The current field's value is complete.
+ */
+#define SOCKIT_FORM_END 3
 
 /**
  * LuaSocket's "by-length": exactly `length` bytes, then the end. If the peer closes
@@ -822,6 +854,68 @@ sockit_status sockit_dns_getnameinfo(const char *host,
                                      const char *service,
                                      sockit_hostinfo **names,
                                      sockit_buffer *service_out);
+
+/**
+ * A parser for a request body with Content-Type `content_type`:
+ * "application/x-www-form-urlencoded" or "multipart/form-data; boundary=..." (any
+ * case, parameters allowed). Values come out in pieces of at most `max_chunk` bytes
+ * (0: 16 KiB). Fails with `SOCKIT_UNSUPPORTED` for another type and `SOCKIT_PROTOCOL`
+ * for a multipart type without a usable boundary. The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_form_new(const char *content_type, size_t max_chunk, sockit_form **out);
+
+/**
+ * An urlencoded parser (for query strings: feed the part after "?"). As
+ * `sockit_form_new` otherwise.
+ */
+sockit_status sockit_form_new_urlencoded(size_t max_chunk, sockit_form **out);
+
+/**
+ * Frees a form parser. NULL is ignored.
+ */
+void sockit_form_free(sockit_form *form);
+
+/**
+ * Parses `len` more bytes of the body; events are queued for `sockit_form_next`.
+ * Malformed input (a part without a name, headers over 64 KiB, a field name over 64 KiB)
+ * gives `SOCKIT_PROTOCOL`, after which the parser fails every call. Never blocks.
+ */
+sockit_status sockit_form_feed(sockit_form *form, const uint8_t *data, size_t len);
+
+/**
+ * The body is over: queues the last events, or fails with `SOCKIT_PROTOCOL` when the
+ * form is incomplete (a multipart body without its closing boundary). Never blocks.
+ */
+sockit_status sockit_form_end(sockit_form *form);
+
+/**
+ * Takes the next event into `*event` (`SOCKIT_FORM_*`); for `SOCKIT_FORM_FIELD` the
+ * field's name and for `SOCKIT_FORM_DATA` the piece of value go into `data` (replaced;
+ * may be NULL). `*done` (may be NULL) is true once the input has ended and every event
+ * was taken. Never blocks.
+ */
+sockit_status sockit_form_next(sockit_form *form,
+                               sockit_form_event *event,
+                               sockit_buffer *data,
+                               bool *done);
+
+/**
+ * The file name and content type of the field of the last `SOCKIT_FORM_FIELD` event
+ * (multipart parts; urlencoded fields have neither). Each goes into its buffer (may be
+ * NULL; emptied when absent), and whether it was given into `*has_file_name` /
+ * `*has_content_type` (may be NULL): an empty file input has a file name that is
+ * present and empty. Never blocks.
+ */
+sockit_status sockit_form_field_info(sockit_form *form,
+                                     sockit_buffer *file_name,
+                                     bool *has_file_name,
+                                     sockit_buffer *content_type,
+                                     bool *has_content_type);
+
+/**
+ * Whether the parser is a multipart one, in `*multipart`. Never blocks.
+ */
+sockit_status sockit_form_is_multipart(sockit_form *form, bool *multipart);
 
 /**
  * Downloads `url` ("ftp://[user[:password]@]host[:port]/path[;type=a|i]", "ftp://"

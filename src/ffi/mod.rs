@@ -6,6 +6,7 @@
 pub mod boundary;
 pub mod buffer;
 pub mod dns;
+pub mod form;
 pub mod ftp;
 pub mod handle;
 pub mod http;
