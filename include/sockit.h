@@ -318,6 +318,12 @@ typedef struct sockit_hostinfo sockit_hostinfo;
 typedef struct sockit_http sockit_http;
 
 /**
+ * The server side of one HTTP connection. Made by `sockit_http_exchange_new`, released
+ * by `sockit_http_exchange_free` (which does not touch the socket).
+ */
+typedef struct sockit_http_exchange sockit_http_exchange;
+
+/**
  * An HTTP request: method, URL, headers, body and options. Reusable for several
  * performs, except that a body source is consumed by the first. Owned by the caller.
  */
@@ -1319,6 +1325,158 @@ size_t sockit_headers_canonic_count(void);
  * LuaSocket's table. Never blocks.
  */
 sockit_status sockit_headers_canonic_at(size_t index, sockit_buffer *out);
+
+/**
+ * A new exchange with Moonbridge's defaults: request heads up to 1 MiB, bodies up to
+ * 64 MiB, 16 KiB input and output chunks, timeouts idle 65 s, stall 60 s, request header
+ * 120 s, response 3600 s. The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_http_exchange_new(sockit_http_exchange **out);
+
+/**
+ * Frees an exchange. NULL is ignored.
+ */
+void sockit_http_exchange_free(sockit_http_exchange *ex);
+
+/**
+ * Sets the largest request head (`head_bytes`, beyond it 431) and body (`body_bytes`,
+ * beyond it 413; negative: no limit). Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_set_limits(sockit_http_exchange *ex,
+                                              size_t head_bytes,
+                                              int64_t body_bytes);
+
+/**
+ * Sets the largest piece of request body `sockit_http_exchange_read_body` hands out and
+ * the smallest piece of response body written before `finish` (smaller writes are
+ * gathered; 0 keeps a value). Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_set_chunks(sockit_http_exchange *ex,
+                                              size_t max_input,
+                                              size_t min_output);
+
+/**
+ * Sets the timeouts in seconds (negative: none): `idle` until the first byte of a
+ * request, `stall` for each wait (no progress), `request_header` for the rest of a
+ * request head, `response` from the end of the head until the response is finished.
+ * Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_set_timeouts(sockit_http_exchange *ex,
+                                                double idle,
+                                                double stall,
+                                                double request_header,
+                                                double response);
+
+/**
+ * Adds a field sent with every response (checked: a token name, no CR, LF or NUL in
+ * the value). Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_add_static_header(sockit_http_exchange *ex,
+                                                     const char *name,
+                                                     const char *value);
+
+/**
+ * Reads the next request's head from `sock`: its method, request target, minor version
+ * (0 for HTTP/1.0, 1 for HTTP/1.1) and fields (into `fields` as name NUL value NUL ...,
+ * names lower-cased, in order). Any output may be NULL. BLOCKS within the idle and
+ * request-header timeouts. When it fails, `*refusal` (may be NULL) is the status to
+ * answer with `sockit_http_exchange_refuse` (400 malformed, 413 body over the limit, 431
+ * head over the limit) or 0 when there is nobody to answer (the client closed the
+ * connection or went silent); either way the connection is done.
+ */
+sockit_status sockit_http_exchange_read_request(sockit_http_exchange *ex,
+                                                sockit_socket *sock,
+                                                sockit_buffer *method,
+                                                sockit_buffer *target,
+                                                int *version,
+                                                sockit_buffer *fields,
+                                                int *refusal);
+
+/**
+ * Reads the next piece of the current request's body into `out` (replaced); `*end`
+ * becomes true (and `out` empty) once the body is over. Sends "100 Continue" first when
+ * the client asked for it. BLOCKS within the stall and response timeouts. On failure
+ * `*refusal` (may be NULL) is the status to answer (400 malformed chunks, 413 past the
+ * body limit) or 0 (the client vanished or went silent).
+ */
+sockit_status sockit_http_exchange_read_body(sockit_http_exchange *ex,
+                                             sockit_socket *sock,
+                                             sockit_buffer *out,
+                                             bool *end,
+                                             int *refusal);
+
+/**
+ * Whether the current request has a body, and whether it has been read to its end
+ * (either may be NULL). Never blocks.
+ */
+sockit_status sockit_http_exchange_body_state(sockit_http_exchange *ex, bool *has_body, bool *done);
+
+/**
+ * Starts the response: `code` (100..999) and `reason` (no CR, LF or NUL). Never blocks.
+ */
+sockit_status sockit_http_exchange_status(sockit_http_exchange *ex, int code, const char *reason);
+
+/**
+ * Adds a response field (checked). Content-Length is used as the body's length and
+ * enforced; Transfer-Encoding is refused (the server chunks bodies of unknown length);
+ * "Connection: close" closes the connection after the response. Never blocks.
+ */
+sockit_status sockit_http_exchange_header(sockit_http_exchange *ex,
+                                          const char *name,
+                                          const uint8_t *value,
+                                          size_t len);
+
+/**
+ * Ends the response head and writes it out now, with the framing for a body of unknown
+ * length (chunked for HTTP/1.1 clients, closing the connection for HTTP/1.0 ones, or
+ * the Content-Length that was set). BLOCKS within the stall and response timeouts.
+ */
+sockit_status sockit_http_exchange_finish_headers(sockit_http_exchange *ex, sockit_socket *sock);
+
+/**
+ * Adds `len` bytes of response body (dropped for HEAD, 1xx, 204 and 304). Small writes
+ * are gathered until the minimum output chunk; a body that stays below it until
+ * `finish` goes out with a Content-Length. May BLOCK (stall and response timeouts).
+ */
+sockit_status sockit_http_exchange_send(sockit_http_exchange *ex,
+                                        sockit_socket *sock,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Writes out everything gathered (the head too) and flushes. BLOCKS within the stall and
+ * response timeouts.
+ */
+sockit_status sockit_http_exchange_flush(sockit_http_exchange *ex, sockit_socket *sock);
+
+/**
+ * Finishes the response and flushes it; then, when the connection stays open, reads
+ * and drops what the handler left of the request body. BLOCKS within the stall and
+ * response timeouts. Fails (and the connection is done) when the body does not match a
+ * Content-Length that was set.
+ */
+sockit_status sockit_http_exchange_finish(sockit_http_exchange *ex, sockit_socket *sock);
+
+/**
+ * Closes the connection after the current response (it says "Connection: close").
+ * Never blocks.
+ */
+sockit_status sockit_http_exchange_close_after(sockit_http_exchange *ex);
+
+/**
+ * After `finish`: whether the connection may carry another request, in `*keep`. Never
+ * blocks.
+ */
+sockit_status sockit_http_exchange_keep_alive(sockit_http_exchange *ex, bool *keep);
+
+/**
+ * Answers with a short complete error response for `status` (400..599, others give
+ * 400) that says "Connection: close"; the connection is done afterwards. BLOCKS within
+ * the stall timeout.
+ */
+sockit_status sockit_http_exchange_refuse(sockit_http_exchange *ex,
+                                          sockit_socket *sock,
+                                          int status);
 
 /**
  * Gives the error of the callback now running its message: a callback stage that is

@@ -10,6 +10,7 @@ pub mod form;
 pub mod ftp;
 pub mod handle;
 pub mod http;
+pub mod http_server;
 pub mod ltn12;
 pub mod mime;
 pub mod options;

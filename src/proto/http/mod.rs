@@ -8,4 +8,5 @@ mod client_tests;
 pub mod form;
 pub mod head;
 pub mod pool;
+pub mod server;
 pub mod target;
