@@ -191,7 +191,7 @@ local function fill_params(fields, first, list)
     if first[name] == nil then
       first[name] = value
     end
-    local l = list[name]
+    local l = rawget(list, name)
     if not l then
       l = {}
       list[name] = l
@@ -253,6 +253,9 @@ end
 
 for _, k in ipairs({ "post_params", "post_params_list", "post_metadata", "post_metadata_list" }) do
   lazy[k] = function(req)
+    if not req._processed and not req._body_taken then
+      req:process_request_body()
+    end
     if req._processed and req._no_body then
       -- Processed without a body: empty tables (post_metadata only for multipart).
       if k == "post_params" then return {} end

@@ -44,6 +44,10 @@ pub struct ServerConfig {
     pub response_timeout: Option<Duration>,
     /// Fields sent with every response.
     pub static_headers: Headers,
+    /// Asked while waiting for a request, and before keeping a connection open: true
+    /// means the server is stopping (a prefork worker got SIGTERM), so the connection
+    /// ends after the response in hand.
+    pub stopping: fn() -> bool,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             request_header_timeout: Some(Duration::from_secs(120)),
             response_timeout: Some(Duration::from_secs(3600)),
             static_headers: Headers::new(),
+            stopping: crate::sys::signal::worker_terminating,
         }
     }
 }
@@ -140,21 +145,96 @@ pub struct Exchange {
     broken: bool,
 }
 
-/// The stream as a codec transport, waiting as the stream's timeouts say.
-struct Io<'a>(&'a mut Stream);
+/// The stream as a codec transport for one operation: each wait lasts at most `block`,
+/// all of them together end at `end`.
+struct Io<'a> {
+    stream: &'a mut Stream,
+    block: Option<Duration>,
+    end: Option<Instant>,
+}
+
+impl<'a> Io<'a> {
+    fn new(stream: &'a mut Stream, t: Timeout) -> Io<'a> {
+        Io {
+            stream,
+            block: t.block,
+            end: t.total.map(|d| Instant::now() + d),
+        }
+    }
+
+    fn apply(&mut self) -> Result<()> {
+        let total = match self.end {
+            Some(end) => {
+                let left = end.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::new(ErrorKind::Timeout, "timeout"));
+                }
+                Some(left)
+            }
+            None => None,
+        };
+        self.stream.timeout = Timeout {
+            block: self.block,
+            total,
+        };
+        Ok(())
+    }
+}
 
 impl Transport for Io<'_> {
     fn buffered(&mut self) -> &[u8] {
-        self.0.buffered()
+        self.stream.buffered()
     }
     fn fill(&mut self) -> Result<usize> {
-        self.0.fill(Wait::Timeout)
+        self.apply()?;
+        self.stream.fill(Wait::Timeout)
     }
     fn consume(&mut self, n: usize) {
-        self.0.consume(n)
+        self.stream.consume(n)
     }
     fn send_all(&mut self, data: &[u8]) -> Result<()> {
-        self.0.write(data, Wait::Timeout)
+        self.apply()?;
+        self.stream.write(data, Wait::Timeout)
+    }
+}
+
+/// Waits until `stream` has input, for at most `limit`, giving up early when `stopping`
+/// says so (checked when a signal interrupts the wait). Whether input is there.
+fn wait_input(
+    stream: &mut Stream,
+    limit: Option<Duration>,
+    stopping: fn() -> bool,
+) -> Result<bool> {
+    if !stream.buffered().is_empty() {
+        return Ok(true);
+    }
+    let Some(fd) = stream.fd() else {
+        return Err(Error::new(ErrorKind::Closed, "closed"));
+    };
+    let end = limit.map(|d| Instant::now() + d);
+    loop {
+        if stopping() {
+            return Ok(false);
+        }
+        let ms = match end {
+            None => -1,
+            Some(end) => {
+                let left = end.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                left.as_millis().clamp(1, i32::MAX as u128) as i32
+            }
+        };
+        let mut p = [libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        match crate::sys::poll::poll_once(&mut p, ms)? {
+            Some(0) | None => continue,
+            Some(_) => return Ok(true),
+        }
     }
 }
 
@@ -234,22 +314,19 @@ impl Exchange {
         }
         self.reset();
         let cfg = &self.cfg;
-        // Until the first byte: idle_timeout.
+        // Until the first byte: idle_timeout (and not once the server is stopping).
         if stream.buffered().is_empty() {
-            let t = Timeout {
-                block: cfg.idle_timeout,
-                total: cfg.idle_timeout,
+            let why = match wait_input(stream, cfg.idle_timeout, cfg.stopping) {
+                Ok(true) => None,
+                Ok(false) => Some(Error::new(
+                    ErrorKind::Timeout,
+                    "no request came within idle_timeout (or the server is stopping)",
+                )),
+                Err(e) => Some(e),
             };
-            match with_timeout(stream, t, |s| s.fill(Wait::Timeout)) {
-                Ok(0) => {
-                    self.broken = true;
-                    return Err(refused(0, Error::new(ErrorKind::Closed, "closed")));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.broken = true;
-                    return Err(refused(0, e));
-                }
+            if let Some(e) = why {
+                self.broken = true;
+                return Err(refused(0, e));
             }
         }
         // The rest of the head: request_header_timeout, stall_timeout per wait.
@@ -261,9 +338,9 @@ impl Exchange {
             block: cfg.stall_timeout,
             total: cfg.request_header_timeout,
         };
-        let head = with_timeout(stream, t, |s| {
-            read_head(&mut Io(s), &limits, parse_request_head)
-        });
+        let old = stream.timeout;
+        let head = read_head(&mut Io::new(stream, t), &limits, parse_request_head);
+        stream.timeout = old;
         let head = match head {
             Ok(h) => h,
             Err(e) => {
@@ -396,7 +473,7 @@ impl Exchange {
         self.leftover_pos = 0;
         let body = self.body.as_mut().expect("checked above");
         let r: Result<()> = with_timeout(stream, t, |s| {
-            let mut io = Io(s);
+            let mut io = Io::new(s, t);
             loop {
                 let more = body.step(&mut io, &mut |piece: &[u8]| {
                     leftover.extend_from_slice(piece);
@@ -489,10 +566,9 @@ impl Exchange {
             if self.content_length.is_some_and(|m| m != n) {
                 return Err(Error::invalid("Content-Length given twice, differently"));
             }
-            if self.content_length.is_some() {
-                return Ok(());
-            }
+            // Written by head_bytes, with the framing.
             self.content_length = Some(n);
+            return Ok(());
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             return Err(Error::invalid(
                 "Transfer-Encoding is set by the server (it chunks bodies of unknown length)",
@@ -528,6 +604,7 @@ impl Exchange {
             && !self.broken
             && self.client_keeps_alive
             && self.mode != Mode::UntilClose
+            && !(self.cfg.stopping)()
     }
 
     /// Writes the head into `self.out`'s front, with the framing of `mode`.
