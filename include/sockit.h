@@ -131,6 +131,50 @@ typedef enum {
 } sockit_family;
 
 /**
+ * The read state (`sockit_httpsock_state`), Emilua's `read_state`.
+ */
+typedef enum {
+  /**
+   * "empty": no message is being read (read_request / read_response may come).
+   */
+  SOCKIT_HTTP_READ_EMPTY = 0,
+  /**
+   * "message_ready": the head was read; read_some reads the body.
+   */
+  SOCKIT_HTTP_READ_MESSAGE_READY = 1,
+  /**
+   * "body_ready": the body was read; read_some reads the trailers.
+   */
+  SOCKIT_HTTP_READ_BODY_READY = 2,
+  /**
+   * "finished": the request was read whole; the response comes next.
+   */
+  SOCKIT_HTTP_READ_FINISHED = 3,
+} sockit_http_read_state;
+
+/**
+ * The write state (`sockit_httpsock_state`), Emilua's `write_state`.
+ */
+typedef enum {
+  /**
+   * "empty": no message is being written.
+   */
+  SOCKIT_HTTP_WRITE_EMPTY = 0,
+  /**
+   * "continue_issued": "100 Continue" was sent.
+   */
+  SOCKIT_HTTP_WRITE_CONTINUE_ISSUED = 1,
+  /**
+   * "metadata_issued": a head was sent; body pieces, trailers, the end may follow.
+   */
+  SOCKIT_HTTP_WRITE_METADATA_ISSUED = 2,
+  /**
+   * "finished": the response was sent; the next read_request comes next.
+   */
+  SOCKIT_HTTP_WRITE_FINISHED = 3,
+} sockit_http_write_state;
+
+/**
  * How a Moonbridge read or drain ended (`sockit_read_end`).
  */
 typedef enum {
@@ -335,6 +379,24 @@ typedef struct sockit_http_request sockit_http_request;
  * holds what did arrive). Owned by the caller.
  */
 typedef struct sockit_http_response sockit_http_response;
+
+/**
+ * An HTTP request message: method, target, version, header fields, body, trailer
+ * fields. Owned by the caller (`sockit_httpreq_free`). A new one is "GET /" HTTP/1.1.
+ */
+typedef struct sockit_httpreq sockit_httpreq;
+
+/**
+ * An HTTP response message: status, reason, version, header fields, body, trailer
+ * fields. Owned by the caller (`sockit_httpres_free`). A new one is 200.
+ */
+typedef struct sockit_httpres sockit_httpres;
+
+/**
+ * A symmetric HTTP/1.1 socket over a borrowed stream socket. Owned by the caller
+ * (`sockit_httpsock_free`). Calls on one HTTP socket are serialised.
+ */
+typedef struct sockit_httpsock sockit_httpsock;
 
 /**
  * A mail message or one part of a multipart message: header fields and a body (bytes, a
@@ -1327,6 +1389,204 @@ size_t sockit_headers_canonic_count(void);
 sockit_status sockit_headers_canonic_at(size_t index, sockit_buffer *out);
 
 /**
+ * A new request message, "GET /" HTTP/1.1 without fields or body, in `*out` (owned by
+ * the caller). Never blocks.
+ */
+sockit_status sockit_httpreq_new(sockit_httpreq **out);
+
+/**
+ * Releases a request message. NULL or freed: ignored. Never blocks.
+ */
+void sockit_httpreq_free(sockit_httpreq *req);
+
+/**
+ * Sets the method (a token: "GET", "POST", ...; anything else is `SOCKIT_INVALID`).
+ * Never blocks.
+ */
+sockit_status sockit_httpreq_set_method(sockit_httpreq *req, const char *method);
+
+/**
+ * Sets the request target ("/path?query", "*", "host:port", an absolute URL): not
+ * empty, no CR, LF, NUL or white space (`SOCKIT_INVALID`); the socket also refuses
+ * bytes outside visible ASCII when it sends it. Never blocks.
+ */
+sockit_status sockit_httpreq_set_target(sockit_httpreq *req, const char *target);
+
+/**
+ * Sets the HTTP version sent: `minor` 1 (HTTP/1.1, the default) or 0 (HTTP/1.0).
+ * Never blocks.
+ */
+sockit_status sockit_httpreq_set_version(sockit_httpreq *req, int minor);
+
+/**
+ * The request line's parts as views (each out-parameter optional): the method, the
+ * target, and the minor version (1 for HTTP/1.1, 0 for HTTP/1.0) in `*minor`.
+ * Never blocks.
+ */
+sockit_status sockit_httpreq_line(sockit_httpreq *req,
+                                  const uint8_t **method,
+                                  size_t *method_len,
+                                  const uint8_t **target,
+                                  size_t *target_len,
+                                  int *minor);
+
+/**
+ * The number of header fields (`trailers` zero) or trailer fields (non-zero) in
+ * `*count`. Never blocks.
+ */
+sockit_status sockit_httpreq_field_count(sockit_httpreq *req, int trailers, size_t *count);
+
+/**
+ * Header (or trailer) field number `index` (from 0, in order; repeated fields each
+ * have their own index) as views of its name (received names are lower-case) and
+ * value; each out-parameter optional. `SOCKIT_INVALID` when `index` is out of range.
+ * Never blocks.
+ */
+sockit_status sockit_httpreq_field_at(sockit_httpreq *req,
+                                      int trailers,
+                                      size_t index,
+                                      const uint8_t **name,
+                                      size_t *name_len,
+                                      const uint8_t **value,
+                                      size_t *value_len);
+
+/**
+ * The value of header (or trailer) field `name` (any case) copied into `value` (text,
+ * optional); repeated fields are joined with ", ". `*found` (optional) tells whether
+ * there was one; when not, `value` is emptied and `SOCKIT_OK` returned. Never blocks.
+ */
+sockit_status sockit_httpreq_field(sockit_httpreq *req,
+                                   int trailers,
+                                   const char *name,
+                                   sockit_buffer *value,
+                                   int *found);
+
+/**
+ * Appends a header (or trailer) field: `name` a token, the `len` bytes of `value`
+ * without CR, LF or NUL (else `SOCKIT_INVALID`, nothing added). Repeats are kept in
+ * order. Never blocks.
+ */
+sockit_status sockit_httpreq_add_field(sockit_httpreq *req,
+                                       int trailers,
+                                       const char *name,
+                                       const uint8_t *value,
+                                       size_t len);
+
+/**
+ * Replaces every header (or trailer) field called `name` (any case) by one with
+ * `value`; a NULL `value` removes them. Checked as `sockit_httpreq_add_field`.
+ * Never blocks.
+ */
+sockit_status sockit_httpreq_set_field(sockit_httpreq *req,
+                                       int trailers,
+                                       const char *name,
+                                       const uint8_t *value,
+                                       size_t len);
+
+/**
+ * Removes every header (or trailer) field. Never blocks.
+ */
+sockit_status sockit_httpreq_clear_fields(sockit_httpreq *req, int trailers);
+
+/**
+ * A view of the body (`*data` and `*len`, each optional). Never blocks.
+ */
+sockit_status sockit_httpreq_body(sockit_httpreq *req, const uint8_t **data, size_t *len);
+
+/**
+ * Replaces the body with a copy of the `len` bytes at `data` (NULL with 0: empty; the
+ * way to empty it between `sockit_httpsock_read_some` calls, which append).
+ * Never blocks.
+ */
+sockit_status sockit_httpreq_set_body(sockit_httpreq *req, const uint8_t *data, size_t len);
+
+/**
+ * A new response message, 200 without fields or body, in `*out` (owned by the
+ * caller). Never blocks.
+ */
+sockit_status sockit_httpres_new(sockit_httpres **out);
+
+/**
+ * Releases a response message. NULL or freed: ignored. Never blocks.
+ */
+void sockit_httpres_free(sockit_httpres *res);
+
+/**
+ * Sets the status code (100 to 999) and reason phrase (NULL or "": the standard phrase
+ * of the code is sent; CR, LF and NUL are `SOCKIT_INVALID`). Never blocks.
+ */
+sockit_status sockit_httpres_set_status(sockit_httpres *res, int status, const char *reason);
+
+/**
+ * The status line's parts (each optional): the code in `*status`, a view of the
+ * reason phrase as received (or as set), the minor version received in `*minor`.
+ * Never blocks.
+ */
+sockit_status sockit_httpres_status(sockit_httpres *res,
+                                    int *status,
+                                    const uint8_t **reason,
+                                    size_t *reason_len,
+                                    int *minor);
+
+/**
+ * As `sockit_httpreq_field_count`, for a response.
+ */
+sockit_status sockit_httpres_field_count(sockit_httpres *res, int trailers, size_t *count);
+
+/**
+ * As `sockit_httpreq_field_at`, for a response.
+ */
+sockit_status sockit_httpres_field_at(sockit_httpres *res,
+                                      int trailers,
+                                      size_t index,
+                                      const uint8_t **name,
+                                      size_t *name_len,
+                                      const uint8_t **value,
+                                      size_t *value_len);
+
+/**
+ * As `sockit_httpreq_field`, for a response.
+ */
+sockit_status sockit_httpres_field(sockit_httpres *res,
+                                   int trailers,
+                                   const char *name,
+                                   sockit_buffer *value,
+                                   int *found);
+
+/**
+ * As `sockit_httpreq_add_field`, for a response.
+ */
+sockit_status sockit_httpres_add_field(sockit_httpres *res,
+                                       int trailers,
+                                       const char *name,
+                                       const uint8_t *value,
+                                       size_t len);
+
+/**
+ * As `sockit_httpreq_set_field`, for a response.
+ */
+sockit_status sockit_httpres_set_field(sockit_httpres *res,
+                                       int trailers,
+                                       const char *name,
+                                       const uint8_t *value,
+                                       size_t len);
+
+/**
+ * As `sockit_httpreq_clear_fields`, for a response.
+ */
+sockit_status sockit_httpres_clear_fields(sockit_httpres *res, int trailers);
+
+/**
+ * As `sockit_httpreq_body`, for a response.
+ */
+sockit_status sockit_httpres_body(sockit_httpres *res, const uint8_t **data, size_t *len);
+
+/**
+ * As `sockit_httpreq_set_body`, for a response.
+ */
+sockit_status sockit_httpres_set_body(sockit_httpres *res, const uint8_t *data, size_t len);
+
+/**
  * A new exchange with Moonbridge's defaults: request heads up to 1 MiB, bodies up to
  * 64 MiB, 16 KiB input and output chunks, timeouts idle 65 s, stall 60 s, request header
  * 120 s, response 3600 s. The caller owns `*out`. Never blocks.
@@ -1477,6 +1737,246 @@ sockit_status sockit_http_exchange_keep_alive(sockit_http_exchange *ex, bool *ke
 sockit_status sockit_http_exchange_refuse(sockit_http_exchange *ex,
                                           sockit_socket *sock,
                                           int status);
+
+/**
+ * A new HTTP socket over `sock`, a connected TCP or Unix stream socket (a LuaSocket
+ * or Moonbridge socket handle), in `*out` (owned by the caller). `sock` is borrowed,
+ * not taken: it must outlive the HTTP socket (free the HTTP socket first); the caller
+ * may go on using it (select, timeouts) but should not read from or write to it while
+ * the HTTP socket is in use. On a TCP socket this turns TCP_NODELAY on (the HTTP
+ * socket sends each message part in as few writes as it can). The role (server or
+ * client) is decided by the first call. Never blocks. `SOCKIT_INVALID` when `sock` is
+ * not a connected stream socket.
+ */
+sockit_status sockit_httpsock_new(sockit_socket *sock, sockit_httpsock **out);
+
+/**
+ * Releases the HTTP socket; the stream socket stays open and belongs to the caller.
+ * NULL or freed: ignored. Never blocks.
+ */
+void sockit_httpsock_free(sockit_httpsock *hs);
+
+/**
+ * Emilua's close: closes the stream socket (after sending what is queued, within its
+ * timeouts) and ends the HTTP socket; every later call gives `SOCKIT_CLOSED`.
+ * Idempotent. The stream socket handle still needs `sockit_socket_free`.
+ */
+sockit_status sockit_httpsock_close(sockit_httpsock *hs);
+
+/**
+ * Non-blocking mode on (`on` non-zero) or off: see the header of this family. Never
+ * blocks.
+ */
+sockit_status sockit_httpsock_set_nonblocking(sockit_httpsock *hs, int on);
+
+/**
+ * Passes what non-blocking writes queued to the kernel (and, once it is all out, ends
+ * the write direction when the last response asked for it); `*pending` (optional)
+ * gets the bytes still queued: 0 when everything went. Blocking mode waits until all
+ * is out (within the timeouts), so `*pending` is 0 there.
+ */
+sockit_status sockit_httpsock_flush(sockit_httpsock *hs, size_t *pending);
+
+/**
+ * Bounds on received heads: at most `max_head_bytes` of head (default 65536),
+ * `max_line_bytes` per line (default 8192: a longer request line is refused with 414,
+ * a longer header line with 431) and `max_fields` fields (default 100); all at least
+ * 1 (at most 100000 fields). Never blocks.
+ */
+sockit_status sockit_httpsock_set_limits(sockit_httpsock *hs,
+                                         size_t max_head_bytes,
+                                         size_t max_line_bytes,
+                                         size_t max_fields);
+
+/**
+ * Bounds on bodies: `max_body` the largest body accepted (negative: any size, the
+ * default; a request declaring more is refused with 413 before its body is read, a
+ * chunked one when it gets there), `drain_limit` the most bytes of an unread request
+ * body drained before the next request (default 262144; a larger one closes the
+ * connection), `read_chunk` the most bytes one read_some appends (default 65536, at
+ * least 1). Never blocks.
+ */
+sockit_status sockit_httpsock_set_body_limits(sockit_httpsock *hs,
+                                              int64_t max_body,
+                                              uint64_t drain_limit,
+                                              size_t read_chunk);
+
+/**
+ * The read and write states (each out-parameter optional). Never blocks.
+ */
+sockit_status sockit_httpsock_state(sockit_httpsock *hs,
+                                    sockit_http_read_state *read,
+                                    sockit_http_write_state *write);
+
+/**
+ * Emilua's name of a read state ("empty", "message_ready", "body_ready", "finished");
+ * "" for a value that is none. Static: never free it. Never blocks.
+ */
+const char *sockit_http_read_state_str(int state);
+
+/**
+ * Emilua's name of a write state ("empty", "continue_issued", "metadata_issued",
+ * "finished"); "" for a value that is none. Static: never free it. Never blocks.
+ */
+const char *sockit_http_write_state_str(int state);
+
+/**
+ * Facts about the connection (each out-parameter optional): `*is_open` 1 while it may
+ * carry more messages (0 after close, after the last message of a connection that
+ * does not persist, after a failed send, after an upgrade); `*upgraded` 1 once a 101
+ * response or a CONNECT tunnel handed the connection over (the stream socket carries
+ * what follows; its buffered input included); `*role` 0 undecided, 1 server, 2
+ * client; `*refusal` the status a server should answer the last refused request with
+ * (400, 413, 414, 431, 501, 505), 0 when the last read refused nothing. Never blocks.
+ */
+sockit_status sockit_httpsock_info(sockit_httpsock *hs,
+                                   int *is_open,
+                                   int *upgraded,
+                                   int *role,
+                                   int *refusal);
+
+/**
+ * Reads the head of the next request into `req` (its body and trailers emptied):
+ * method, target, version, fields (names lower-case; one "expect: 100-continue" when
+ * the request expects it). First drains what the last request left of its body (up to
+ * the drain limit). read_state must be "empty"; after it "message_ready" (read the body
+ * with `sockit_httpsock_read_some`) or "finished" (no body); write_state "empty".
+ *
+ * Blocks until the head is there. Errors: `SOCKIT_CLOSED` when the client closed the
+ * connection (or it ended after the last response); `SOCKIT_PROTOCOL` for a request
+ * the strict rules refuse (smuggling, limits, malformed; `sockit_httpsock_info` gives
+ * the status to answer, `sockit_httpsock_write_error` sends it; only a response may
+ * follow, then the connection ends); `SOCKIT_TIMEOUT`, `SOCKIT_WOULDBLOCK`;
+ * `SOCKIT_INVALID` in a state that does not allow it (nothing read).
+ */
+sockit_status sockit_httpsock_read_request(sockit_httpsock *hs, sockit_httpreq *req);
+
+/**
+ * Sends "100 Continue" (nothing to an HTTP/1.0 client): the client may send the body
+ * it announced. write_state must be "empty"; after it "continue_issued". Optional:
+ * `sockit_httpsock_read_some` sends it by itself for a request that expects it, and a
+ * final response without it closes the connection when the body was not read.
+ * Blocks until sent (non-blocking: queued).
+ */
+sockit_status sockit_httpsock_write_response_continue(sockit_httpsock *hs);
+
+/**
+ * Writes the response `res` whole (borrowed): status line, fields, Content-Length and
+ * body (no body for HEAD, 204, 304). The socket adds "Connection: close" when the
+ * connection ends with this response (the client's or `res`'s "Connection: close",
+ * HTTP/1.0, an unread body too large to drain), then ends its write direction.
+ * A Content-Length in `res` must match the body (for HEAD and 304 it is sent as
+ * given); Transfer-Encoding in `res` is refused. An interim status (1xx) is sent alone
+ * and changes no state; 101 hands the connection over.
+ *
+ * write_state must be "empty" or "continue_issued"; after it "finished", and
+ * read_state "empty". Blocks until sent. Errors: `SOCKIT_INVALID` (state, a field
+ * with CR/LF/NUL or another control character, a length that does not match; nothing
+ * sent), `SOCKIT_CLOSED`, `SOCKIT_TIMEOUT` (the connection is then unusable).
+ */
+sockit_status sockit_httpsock_write_response(sockit_httpsock *hs, sockit_httpres *res);
+
+/**
+ * Writes the status line and fields of `res`, whose body follows in pieces
+ * (`sockit_httpsock_write` / `_write_data`, then `_write_trailers` or
+ * `_write_end_of_message`): chunked, or raw when `res` has a Content-Length (the
+ * pieces must add up to it), or ended by closing the connection for an HTTP/1.0
+ * client. Pieces of a response that has no body (HEAD, 204, 304) are dropped. A 1xx
+ * status is `SOCKIT_INVALID`. write_state must be "empty" or "continue_issued"; after
+ * it "metadata_issued". Blocks until sent.
+ */
+sockit_status sockit_httpsock_write_response_metadata(sockit_httpsock *hs, sockit_httpres *res);
+
+/**
+ * Sends a complete error response for `status` (400 to 599; 0: the status of the last
+ * refused request, or 400) with a short text body and "Connection: close", then ends
+ * the write direction. For a server refusing a request. write_state must be "empty" or
+ * "continue_issued". Blocks until sent.
+ */
+sockit_status sockit_httpsock_write_error(sockit_httpsock *hs, int status);
+
+/**
+ * Writes the request `req` whole (borrowed): request line, fields, body, with
+ * Content-Length when there is a body (or the method is POST, PUT or PATCH). An
+ * HTTP/1.1 request needs exactly one Host field; a Content-Length in `req` must match
+ * the body; Transfer-Encoding is refused. Requests may be pipelined: read their
+ * responses in order with `sockit_httpsock_read_response`. write_state must be "empty"
+ * and stays so. Blocks until sent. Errors as `sockit_httpsock_write_response`.
+ */
+sockit_status sockit_httpsock_write_request(sockit_httpsock *hs, sockit_httpreq *req);
+
+/**
+ * Writes the request line and fields of `req`, whose body follows in pieces: chunked,
+ * or raw when `req` has a Content-Length (which an HTTP/1.0 request needs). With
+ * "expect: 100-continue" in `req`, `sockit_httpsock_read_response` can wait for the
+ * interim response before the body is written. write_state must be "empty"; after it
+ * "metadata_issued". Blocks until sent.
+ */
+sockit_status sockit_httpsock_write_request_metadata(sockit_httpsock *hs, sockit_httpreq *req);
+
+/**
+ * Reads the head of the next response into `res` (body and trailers emptied): status,
+ * reason, version, fields (names lower-case). An interim response (1xx but 101) is
+ * delivered as it is and leaves read_state "empty": call again for the final one. 101
+ * (and 2xx to CONNECT) hand the connection over. read_state must be "empty" and a
+ * request must be waiting for its response; after it "message_ready" (a body follows)
+ * or "empty". Blocks until the head is there. Errors: `SOCKIT_CLOSED`,
+ * `SOCKIT_PROTOCOL` (malformed response, limits), `SOCKIT_TIMEOUT`,
+ * `SOCKIT_WOULDBLOCK`, `SOCKIT_INVALID` (state).
+ */
+sockit_status sockit_httpsock_read_response(sockit_httpsock *hs, sockit_httpres *res);
+
+/**
+ * Reads the next part of the incoming message's body and appends it (at most the
+ * read_chunk limit, 64 KiB by default) to the body of the message given: `req` on a
+ * server, `res` on a client (exactly one non-NULL). Once the body has ended it reads
+ * the trailers into the message's trailer fields. Empty the body between calls
+ * (`sockit_httpreq_set_body(req, NULL, 0)`) to read any size in flat memory. For a
+ * request that expects 100-continue, sends "100 Continue" first when no response has
+ * begun. read_state must be "message_ready" or "body_ready"; afterwards it may be any
+ * of those, "finished" (request) or "empty" (response).
+ *
+ * Blocks until at least one byte came or the body ended. Errors: `SOCKIT_CLOSED` (the
+ * peer went away; what came was appended), `SOCKIT_PROTOCOL` (bad chunk, body limit:
+ * for a server, see `sockit_httpsock_info`'s refusal), `SOCKIT_TIMEOUT`,
+ * `SOCKIT_WOULDBLOCK` (what came was appended), `SOCKIT_INVALID`.
+ */
+sockit_status sockit_httpsock_read_some(sockit_httpsock *hs,
+                                        sockit_httpreq *req,
+                                        sockit_httpres *res);
+
+/**
+ * Writes the body of the message given (`res` on a server, `req` on a client: exactly
+ * one non-NULL) as the next piece of the streamed outgoing message: a chunk, or raw
+ * bytes when the message declared its length (more than declared is `SOCKIT_INVALID`,
+ * nothing sent). An empty body sends nothing. write_state must be "metadata_issued".
+ * Blocks until sent.
+ */
+sockit_status sockit_httpsock_write(sockit_httpsock *hs, sockit_httpreq *req, sockit_httpres *res);
+
+/**
+ * As `sockit_httpsock_write` with the `len` bytes at `data` as the piece (no message
+ * involved, no copy). Blocks until sent.
+ */
+sockit_status sockit_httpsock_write_data(sockit_httpsock *hs, const uint8_t *data, size_t len);
+
+/**
+ * Ends the streamed outgoing message with the trailer fields of the message given
+ * (exactly one of `req`, `res`): sent after a chunked body, dropped when the body had
+ * a Content-Length or ends by closing. Then as `sockit_httpsock_write_end_of_message`.
+ */
+sockit_status sockit_httpsock_write_trailers(sockit_httpsock *hs,
+                                             sockit_httpreq *req,
+                                             sockit_httpres *res);
+
+/**
+ * Ends the streamed outgoing message (the last chunk; a message that declared its
+ * length must have sent all of it, else `SOCKIT_INVALID`). write_state must be
+ * "metadata_issued"; after it "finished" and read_state "empty" for a response (the
+ * write direction ends when the connection does), "empty" for a request. Blocks until
+ * sent.
+ */
+sockit_status sockit_httpsock_write_end_of_message(sockit_httpsock *hs);
 
 /**
  * Gives the error of the callback now running its message: a callback stage that is

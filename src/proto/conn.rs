@@ -7,6 +7,7 @@
 //! configured to, and fail with `Timeout` when they may wait no longer.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::io::stream::{Stream, Wait};
 use crate::io::timeout::{Deadline, Timeout};
 use crate::net::addr::Family;
 use crate::net::socket::{Address, Socket};
@@ -35,6 +36,24 @@ pub trait Transport {
     fn wait_readable(&mut self, d: Duration) -> Result<bool> {
         let _ = d;
         Ok(true)
+    }
+
+    /// Passes output that sends queued (a non-blocking transport's) to the kernel:
+    /// returns how many bytes are still queued (0 for blocking transports, which queue
+    /// nothing).
+    fn flush_output(&mut self) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// Ends the write direction (FIN) once the queued output is out. A non-blocking
+    /// transport with output still queued reports `WouldBlock` and does nothing.
+    fn finish_output(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Closes the transport (after trying to send what is queued).
+    fn close_transport(&mut self) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -71,6 +90,15 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn wait_readable(&mut self, d: Duration) -> Result<bool> {
         (**self).wait_readable(d)
+    }
+    fn flush_output(&mut self) -> Result<usize> {
+        (**self).flush_output()
+    }
+    fn finish_output(&mut self) -> Result<()> {
+        (**self).finish_output()
+    }
+    fn close_transport(&mut self) -> Result<()> {
+        (**self).close_transport()
     }
 }
 
@@ -131,6 +159,132 @@ pub fn check_wire_text(what: &str, value: &[u8]) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The stream's timeouts for the next wait of an operation whose waits each last at
+/// most `block` and which must end by `end`.
+fn clock_timeout(block: Option<Duration>, end: Option<Instant>) -> Timeout {
+    Timeout {
+        block,
+        total: end.map(|end| end.saturating_duration_since(Instant::now())),
+    }
+}
+
+/// Waits at most `d` for input on `stream` (buffered input counts).
+fn stream_wait_readable(stream: &mut Stream, d: Duration) -> Result<bool> {
+    if !stream.buffered().is_empty() {
+        return Ok(true);
+    }
+    let Some(fd) = stream.fd() else {
+        return Err(Error::new(ErrorKind::Closed, "closed"));
+    };
+    let dl = Deadline::after_secs(d.as_secs_f64());
+    match wait_fd(fd, POLLIN, &dl) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind == ErrorKind::Timeout => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A buffered stream (any TCP or Unix stream socket's, over whatever transport it has)
+/// as a protocol transport for one operation, reading through the stream's own buffer so
+/// that what it leaves unread stays there for the stream's other readers.
+///
+/// Blocking: the operation's clock starts when the `StreamIo` is made, from the stream's
+/// own timeouts: each wait lasts at most the block timeout, all of them together at most
+/// the total timeout (LuaSocket's rules, applied to the whole operation). The stream's
+/// timeouts are left as they were when the `StreamIo` is dropped.
+///
+/// Non-blocking: reads report `WouldBlock` instead of waiting, and sends never wait: what
+/// the kernel does not take is queued in the stream's write buffer (see
+/// [`flush_output`](Transport::flush_output)).
+pub struct StreamIo<'a> {
+    stream: &'a mut Stream,
+    block: Option<Duration>,
+    end: Option<Instant>,
+    nonblocking: bool,
+    saved: Timeout,
+}
+
+impl<'a> StreamIo<'a> {
+    /// The stream for one operation: blocking on the stream's own timeouts, or never
+    /// waiting when `nonblocking`.
+    pub fn new(stream: &'a mut Stream, nonblocking: bool) -> StreamIo<'a> {
+        let saved = stream.timeout;
+        StreamIo {
+            block: saved.block,
+            end: saved.total.map(|t| Instant::now() + t),
+            stream,
+            nonblocking,
+            saved,
+        }
+    }
+
+    /// The stream itself.
+    pub fn stream(&mut self) -> &mut Stream {
+        self.stream
+    }
+
+    fn apply_timeout(&mut self) {
+        self.stream.timeout = clock_timeout(self.block, self.end);
+    }
+}
+
+impl Drop for StreamIo<'_> {
+    fn drop(&mut self) {
+        self.stream.timeout = self.saved;
+    }
+}
+
+impl Transport for StreamIo<'_> {
+    fn buffered(&mut self) -> &[u8] {
+        self.stream.buffered()
+    }
+
+    fn fill(&mut self) -> Result<usize> {
+        if self.nonblocking {
+            return self.stream.fill(Wait::NonBlocking);
+        }
+        self.apply_timeout();
+        self.stream.fill(Wait::Timeout)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.stream.consume(n)
+    }
+
+    fn send_all(&mut self, data: &[u8]) -> Result<()> {
+        if self.nonblocking {
+            return self.stream.write(data, Wait::NonBlocking);
+        }
+        self.apply_timeout();
+        self.stream.send(data).1
+    }
+
+    fn wait_readable(&mut self, d: Duration) -> Result<bool> {
+        stream_wait_readable(self.stream, d)
+    }
+
+    fn flush_output(&mut self) -> Result<usize> {
+        if self.nonblocking {
+            return self.stream.flush(Wait::NonBlocking);
+        }
+        self.apply_timeout();
+        self.stream.flush(Wait::Timeout)
+    }
+
+    fn finish_output(&mut self) -> Result<()> {
+        if self.nonblocking {
+            return self.stream.finish(Wait::NonBlocking);
+        }
+        self.apply_timeout();
+        self.stream.finish(Wait::Timeout)
+    }
+
+    fn close_transport(&mut self) -> Result<()> {
+        self.apply_timeout();
+        self.stream.close()
+    }
 }
 
 /// A connected TCP socket as a transport, with one clock for a whole exchange: each wait
@@ -233,18 +387,12 @@ impl TcpConn {
     pub fn finish(&mut self) -> Result<()> {
         self.apply_timeout();
         let stream = self.sock.stream()?;
-        stream.finish(crate::io::stream::Wait::Timeout)
+        stream.finish(Wait::Timeout)
     }
 
     /// Puts the remaining time on the stream's clock.
     fn apply_timeout(&mut self) {
-        let total = self
-            .end
-            .map(|end| end.saturating_duration_since(Instant::now()));
-        let t = Timeout {
-            block: self.block,
-            total,
-        };
+        let t = clock_timeout(self.block, self.end);
         if let Ok(s) = self.sock.stream() {
             s.timeout = t;
         }
@@ -261,7 +409,7 @@ impl Transport for TcpConn {
 
     fn fill(&mut self) -> Result<usize> {
         self.apply_timeout();
-        self.sock.stream()?.fill(crate::io::stream::Wait::Timeout)
+        self.sock.stream()?.fill(Wait::Timeout)
     }
 
     fn consume(&mut self, n: usize) {
@@ -276,19 +424,7 @@ impl Transport for TcpConn {
     }
 
     fn wait_readable(&mut self, d: Duration) -> Result<bool> {
-        let stream = self.sock.stream()?;
-        if !stream.buffered().is_empty() {
-            return Ok(true);
-        }
-        let Some(fd) = stream.fd() else {
-            return Err(Error::new(ErrorKind::Closed, "closed"));
-        };
-        let dl = Deadline::after_secs(d.as_secs_f64());
-        match wait_fd(fd, POLLIN, &dl) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind == ErrorKind::Timeout => Ok(false),
-            Err(e) => Err(e),
-        }
+        stream_wait_readable(self.sock.stream()?, d)
     }
 }
 
@@ -309,6 +445,12 @@ pub(crate) mod mem {
         /// `send_all` fails with this (once) when set.
         pub fail_send: Option<Error>,
         pub fills: usize,
+        /// Every other `fill` reports "block" (a non-blocking transport) when set.
+        pub blocky: bool,
+        blocked: bool,
+        /// `finish_output` / `close_transport` were called.
+        pub finished: bool,
+        pub closed: bool,
     }
 
     impl MemTransport {
@@ -330,6 +472,12 @@ pub(crate) mod mem {
             &self.buf
         }
         fn fill(&mut self) -> Result<usize> {
+            if self.blocky {
+                self.blocked = !self.blocked;
+                if self.blocked {
+                    return Err(Error::kind(ErrorKind::WouldBlock));
+                }
+            }
             self.fills += 1;
             match self.input.pop_front() {
                 Some(c) => {
@@ -346,10 +494,23 @@ pub(crate) mod mem {
             self.buf.drain(..n);
         }
         fn send_all(&mut self, data: &[u8]) -> Result<()> {
+            if self.finished || self.closed {
+                return Err(Error::kind(ErrorKind::Closed));
+            }
             if let Some(e) = self.fail_send.take() {
                 return Err(e);
             }
             self.output.extend_from_slice(data);
+            Ok(())
+        }
+        fn finish_output(&mut self) -> Result<()> {
+            self.finished = true;
+            Ok(())
+        }
+        fn close_transport(&mut self) -> Result<()> {
+            self.closed = true;
+            self.buf.clear();
+            self.input.clear();
             Ok(())
         }
     }

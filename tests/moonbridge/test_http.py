@@ -325,6 +325,11 @@ def test_limits_and_bad_input():
     check(got.startswith(b"HTTP/1.1 400"), "garbage request line: 400", got[:100])
     got = raw(port, b"GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc")
     check(got.startswith(b"HTTP/1.1 400"), "conflicting Content-Length: 400", got[:100])
+    got = raw(port, b"GET /hello HTTP/1.1\r\n\r\n")
+    check(got.startswith(b"HTTP/1.1 400"), "HTTP/1.1 without Host: 400", got[:100])
+    got = raw(port, b"POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    check(got.startswith(b"HTTP/1.1 400"), "Content-Length with Transfer-Encoding (smuggling): 400", got[:100])
     got = raw(port, b"GET /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n")
     check(got.startswith(b"HTTP/1.1 400") or got.startswith(b"HTTP/1.1 501"), "unknown transfer coding refused", got[:100])
     got = raw(port, b"POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")

@@ -1,131 +1,20 @@
-//! HTTP/1.1 message framing (RFC 9112 section 6): how long a body is, reading it off a
-//! transport piece by piece (Content-Length, chunked with trailers, until close), and the
-//! chunked coding for bodies we send.
+//! HTTP/1.1 message bodies, both ways: [`BodyReader`] reads one off a transport piece by
+//! piece (Content-Length, chunked with trailers, until close), [`BodyWriter`] frames one
+//! for sending (Content-Length with the count checked, chunked with trailers, until
+//! close). The framing itself is decided in `framing`.
 //!
 //! The reader hands each piece of body to the caller as soon as it is buffered, straight
 //! from the transport's buffer: nothing is collected, so memory stays bounded whatever the
 //! body's size, and when the peer vanishes everything that arrived has been delivered.
+//! Every call can stop at any point with a transport error (a timeout, or "block" on a
+//! non-blocking transport) and be called again to go on where it stopped.
 
 use super::super::conn::Transport;
-use super::super::headers::{trim, Headers};
-use super::head::{parse_trailers, Limits, ResponseHead};
+use super::super::headers::{check_name, check_value, Headers};
+pub use super::framing::Framing;
+use super::head::{parse_trailers, Limits};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ltn12::chunked::{chunk_size_line, SizeLineError};
-
-/// How a message body is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// No body at all (HEAD, 1xx, 204, 304, a request without length).
-    Empty,
-    /// Exactly this many bytes.
-    Length(u64),
-    /// The chunked transfer coding.
-    Chunked,
-    /// Everything until the peer closes (responses only).
-    UntilClose,
-}
-
-/// The value of Content-Length fields: repeats (or comma lists) must agree.
-fn content_length(h: &Headers) -> Result<Option<u64>> {
-    let mut found: Option<u64> = None;
-    for v in h.get_all("content-length") {
-        for part in v.split(|&b| b == b',') {
-            let part = trim(part);
-            if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
-                return Err(Error::new(
-                    ErrorKind::Protocol,
-                    format!(
-                        "invalid Content-Length '{}'",
-                        String::from_utf8_lossy(&v[..v.len().min(40)])
-                    ),
-                ));
-            }
-            let n: u64 = std::str::from_utf8(part)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| Error::new(ErrorKind::Protocol, "Content-Length overflow"))?;
-            match found {
-                Some(m) if m != n => {
-                    return Err(Error::new(
-                        ErrorKind::Protocol,
-                        format!("conflicting Content-Length values {m} and {n}"),
-                    ))
-                }
-                _ => found = Some(n),
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// Whether the last transfer coding listed is "chunked".
-fn is_chunked(h: &Headers) -> Option<bool> {
-    let joined = h.get_joined("transfer-encoding")?;
-    let last = joined
-        .rsplit(|&b| b == b',')
-        .map(trim)
-        .find(|c| !c.is_empty())
-        .unwrap_or(b"");
-    // A coding may carry parameters ("chunked;x=y" is not valid, but be tolerant).
-    let name = last.split(|&b| b == b';').next().map(trim).unwrap_or(b"");
-    Some(name.eq_ignore_ascii_case(b"chunked"))
-}
-
-/// The framing of a response to a request with `method` (RFC 9112 6.3).
-pub fn response_framing(method: &str, head: &ResponseHead) -> Result<Framing> {
-    let code = head.code;
-    if method.eq_ignore_ascii_case("HEAD")
-        || (100..200).contains(&code)
-        || code == 204
-        || code == 304
-        || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&code))
-    {
-        return Ok(Framing::Empty);
-    }
-    match is_chunked(&head.headers) {
-        Some(true) => return Ok(Framing::Chunked),
-        Some(false) => return Ok(Framing::UntilClose),
-        None => {}
-    }
-    Ok(match content_length(&head.headers)? {
-        Some(0) => Framing::Empty,
-        Some(n) => Framing::Length(n),
-        None => Framing::UntilClose,
-    })
-}
-
-/// The framing of a request with these fields (the server side): without length or
-/// chunked coding a request has no body.
-pub fn request_framing(fields: &Headers) -> Result<Framing> {
-    match is_chunked(fields) {
-        Some(true) => return Ok(Framing::Chunked),
-        Some(false) => {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "request transfer coding does not end with chunked",
-            ))
-        }
-        None => {}
-    }
-    Ok(match content_length(fields)? {
-        Some(0) | None => Framing::Empty,
-        Some(n) => Framing::Length(n),
-    })
-}
-
-/// Whether the connection may carry another message after this response (HTTP/1.1
-/// without "Connection: close", or HTTP/1.0 with "Connection: keep-alive"), given that
-/// its body is delimited by length or chunks.
-pub fn response_keeps_alive(head: &ResponseHead, framing: Framing) -> bool {
-    if framing == Framing::UntilClose {
-        return false;
-    }
-    let h = &head.headers;
-    if h.has_token("connection", "close") {
-        return false;
-    }
-    head.version >= 1 || h.has_token("connection", "keep-alive")
-}
 
 /// The longest chunk-size line accepted (size, extensions, line end).
 pub const MAX_CHUNK_LINE: usize = 4096;
@@ -149,6 +38,7 @@ pub struct BodyReader {
     received: u64,
     trailers: Headers,
     limits: Limits,
+    strict: bool,
 }
 
 fn closed_early(detail: String) -> Error {
@@ -170,6 +60,16 @@ impl BodyReader {
             received: 0,
             trailers: Headers::new(),
             limits,
+            strict: false,
+        }
+    }
+
+    /// A reader for a server: chunk extensions with control characters (a bare CR
+    /// among them) are refused too.
+    pub fn strict(framing: Framing, limits: Limits) -> BodyReader {
+        BodyReader {
+            strict: true,
+            ..BodyReader::new(framing, limits)
         }
     }
 
@@ -177,9 +77,15 @@ impl BodyReader {
         self.framing
     }
 
-    /// Whether the whole body has been read.
+    /// Whether the whole body (trailers included) has been read.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// Whether the body data has all been read: only the trailers of a chunked body may
+    /// be left (see [`is_done`](Self::is_done)).
+    pub fn data_done(&self) -> bool {
+        matches!(self.state, State::Trailers | State::Done)
     }
 
     /// Body bytes delivered so far (after chunk decoding).
@@ -187,9 +93,24 @@ impl BodyReader {
         self.received
     }
 
+    /// Body bytes still to come when the framing says how many (Content-Length); `None`
+    /// for chunked and until-close bodies that are not done.
+    pub fn remaining(&self) -> Option<u64> {
+        match self.state {
+            State::Done => Some(0),
+            State::Length(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// The trailer fields of a chunked body (lower-cased names), once it is done.
     pub fn trailers(&self) -> &Headers {
         &self.trailers
+    }
+
+    /// Takes the trailer fields out of the reader.
+    pub fn take_trailers(&mut self) -> Headers {
+        std::mem::take(&mut self.trailers)
     }
 
     /// Delivers every remaining piece of body to `deliver`, in order.
@@ -209,6 +130,18 @@ impl BodyReader {
         t: &mut T,
         deliver: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<bool> {
+        self.step_max(t, usize::MAX, deliver)
+    }
+
+    /// [`step`](Self::step) delivering at most `max` (> 0) bytes of body at once. Once
+    /// the body data has ended it reads the trailers, filling as needed.
+    pub fn step_max<T: Transport + ?Sized>(
+        &mut self,
+        t: &mut T,
+        max: usize,
+        deliver: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<bool> {
+        let max = max.max(1) as u64;
         loop {
             match self.state {
                 State::Done => return Ok(false),
@@ -225,7 +158,7 @@ impl BodyReader {
                         });
                     }
                     let buf = t.buffered();
-                    let n = (buf.len() as u64).min(left) as usize;
+                    let n = (buf.len() as u64).min(left).min(max) as usize;
                     deliver(&buf[..n])?;
                     t.consume(n);
                     self.received += n as u64;
@@ -236,6 +169,7 @@ impl BodyReader {
                         (_, 0) => State::DataEnd,
                         (_, l) => State::Data(l),
                     };
+                    self.settle(t)?;
                     return Ok(self.state != State::Done);
                 }
                 State::UntilClose => {
@@ -244,8 +178,8 @@ impl BodyReader {
                         return Ok(false);
                     }
                     let buf = t.buffered();
-                    let n = buf.len();
-                    deliver(buf)?;
+                    let n = (buf.len() as u64).min(max) as usize;
+                    deliver(&buf[..n])?;
                     t.consume(n);
                     self.received += n as u64;
                     return Ok(true);
@@ -259,46 +193,97 @@ impl BodyReader {
                         }
                         continue;
                     };
-                    self.state = if size == 0 {
-                        State::Trailers
-                    } else {
-                        State::Data(size)
-                    };
+                    if size == 0 {
+                        // The body data ended: take the trailers if they are there, else
+                        // report the end of the data first (see `data_done`).
+                        self.state = State::Trailers;
+                        self.try_trailers(t)?;
+                        return Ok(self.state != State::Done);
+                    }
+                    self.state = State::Data(size);
                 }
                 State::DataEnd => {
-                    let buf = t.buffered();
-                    if buf.starts_with(b"\r\n") {
-                        t.consume(2);
-                    } else if buf.starts_with(b"\n") {
-                        t.consume(1);
-                    } else if buf.is_empty() || buf == b"\r" {
+                    if !self.data_end(t)? {
                         if t.fill()? == 0 {
                             return Err(closed_early("closed after a chunk".to_string()));
                         }
                         continue;
-                    } else {
-                        return Err(Error::new(
-                            ErrorKind::Protocol,
-                            "chunk data not followed by CRLF",
-                        ));
                     }
                     self.state = State::Size;
                 }
-                State::Trailers => match parse_trailers(t.buffered(), &self.limits)? {
-                    Some((fields, n)) => {
-                        t.consume(n);
-                        self.trailers = fields;
-                        self.state = State::Done;
+                State::Trailers => {
+                    if self.try_trailers(t)? {
                         return Ok(false);
                     }
-                    None => {
-                        if t.fill()? == 0 {
-                            return Err(closed_early("closed inside the trailers".to_string()));
-                        }
+                    if t.fill()? == 0 {
+                        return Err(closed_early("closed inside the trailers".to_string()));
                     }
-                },
+                }
             }
         }
+    }
+
+    /// After a chunk's data: goes through its line end, the next size line and, after the
+    /// last chunk, the trailers, as far as the buffered input allows (never filling).
+    fn settle<T: Transport + ?Sized>(&mut self, t: &mut T) -> Result<()> {
+        loop {
+            match self.state {
+                State::DataEnd => {
+                    if !self.data_end(t)? {
+                        return Ok(());
+                    }
+                    self.state = State::Size;
+                }
+                State::Size => match self.chunk_size(t)? {
+                    Some(0) => {
+                        self.state = State::Trailers;
+                        self.try_trailers(t)?;
+                        return Ok(());
+                    }
+                    Some(n) => self.state = State::Data(n),
+                    None => return Ok(()),
+                },
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Once the body data has ended, reads the trailers if they are all buffered,
+    /// without filling: whether the body is done now.
+    pub fn try_trailers<T: Transport + ?Sized>(&mut self, t: &mut T) -> Result<bool> {
+        if self.state == State::Done {
+            return Ok(true);
+        }
+        if self.state != State::Trailers {
+            return Ok(false);
+        }
+        match parse_trailers(t.buffered(), &self.limits)? {
+            Some((fields, n)) => {
+                t.consume(n);
+                self.trailers = fields;
+                self.state = State::Done;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Takes the line end after a chunk's data when it is buffered: whether it was.
+    fn data_end<T: Transport + ?Sized>(&mut self, t: &mut T) -> Result<bool> {
+        let buf = t.buffered();
+        if buf.starts_with(b"\r\n") {
+            t.consume(2);
+        } else if buf.starts_with(b"\n") {
+            t.consume(1);
+        } else if buf.is_empty() || buf == b"\r" {
+            return Ok(false);
+        } else {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                "chunk data not followed by CRLF",
+            ));
+        }
+        Ok(true)
     }
 
     /// Parses a chunk-size line at the start of the buffer: `Ok(None)` when incomplete.
@@ -314,15 +299,32 @@ impl BodyReader {
             return Ok(None);
         };
         let line = &buf[..end];
+        if end > MAX_CHUNK_LINE {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("chunk size line longer than {MAX_CHUNK_LINE} bytes"),
+            ));
+        }
+        let bare = line.strip_suffix(b"\r").unwrap_or(line);
+        if self.strict {
+            if let Some(&b) = bare
+                .iter()
+                .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+            {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!("control character 0x{b:02x} in a chunk size line"),
+                ));
+            }
+        }
         let size = chunk_size_line(line, 16).map_err(|e| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
             let msg = match e {
                 SizeLineError::Malformed => format!(
                     "invalid chunk size '{}'",
-                    String::from_utf8_lossy(&line[..line.len().min(40)])
+                    String::from_utf8_lossy(&bare[..bare.len().min(40)])
                 ),
                 SizeLineError::TooLong => {
-                    let digits = &line[..line.iter().take_while(|b| b.is_ascii_hexdigit()).count()];
+                    let digits = &bare[..bare.iter().take_while(|b| b.is_ascii_hexdigit()).count()];
                     format!(
                         "chunk size overflow '{}'",
                         String::from_utf8_lossy(&digits[..digits.len().min(40)])
@@ -358,8 +360,8 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
 /// Appends the last chunk with `trailers` (checked first) to `out`.
 pub fn encode_last_chunk(trailers: &Headers, out: &mut Vec<u8>) -> Result<()> {
     for (n, v) in trailers.iter() {
-        super::super::headers::check_name(n)?;
-        super::super::headers::check_value(n, v)?;
+        check_name(n)?;
+        check_value(n, v)?;
     }
     out.extend_from_slice(b"0\r\n");
     trailers.write_to(out);
@@ -367,80 +369,159 @@ pub fn encode_last_chunk(trailers: &Headers, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Body pieces up to this size go out in one send with their chunk framing (and, from
+/// [`BodyWriter::send`], with what the caller has queued); larger ones are sent from
+/// where they are, without a copy.
+pub const COALESCE: usize = 16 * 1024;
+
+/// Frames one outgoing message body: `Length` passes the bytes through and checks that
+/// exactly the declared number is sent, `Chunked` codes them as chunks and ends with the
+/// last chunk and trailers, `UntilClose` passes them through (the sender ends the body by
+/// closing), `Empty` drops them (the body of a response to HEAD).
+#[derive(Debug, Clone)]
+pub struct BodyWriter {
+    framing: Framing,
+    sent: u64,
+    what: &'static str,
+    finished: bool,
+}
+
+impl BodyWriter {
+    /// A writer for a body framed as `framing`; `what` names the body in errors
+    /// ("request body source", "response body", ...).
+    pub fn new(framing: Framing, what: &'static str) -> BodyWriter {
+        BodyWriter {
+            framing,
+            sent: 0,
+            what,
+            finished: false,
+        }
+    }
+
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// Body bytes taken so far (before chunk framing).
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Whether [`finish`](Self::finish) succeeded.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Checks that `len` more bytes fit the declared length and counts them.
+    fn take(&mut self, len: usize) -> Result<()> {
+        if self.finished {
+            return Err(Error::invalid(format!("{} has already ended", self.what)));
+        }
+        if let Framing::Length(n) = self.framing {
+            if self.sent + len as u64 > n {
+                return Err(Error::invalid(format!(
+                    "{} produced more than the {n} bytes declared",
+                    self.what
+                )));
+            }
+        }
+        self.sent += len as u64;
+        Ok(())
+    }
+
+    /// Appends the framing of `data` to `out` (the chunk head for chunked; nothing
+    /// else) and returns what goes on the wire after `data`'s bytes ("\r\n" for a
+    /// chunk), or `None` when `data`'s bytes are not sent at all (empty data, or a body
+    /// that must be empty). Errors (nothing appended): more bytes than declared.
+    pub fn frame(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Option<&'static [u8]>> {
+        self.take(data.len())?;
+        if data.is_empty() || self.framing == Framing::Empty {
+            return Ok(None);
+        }
+        if self.framing == Framing::Chunked {
+            chunk_head(data.len(), out);
+            return Ok(Some(b"\r\n"));
+        }
+        Ok(Some(b""))
+    }
+
+    /// Appends `data` with its framing to `out`.
+    pub fn encode(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if let Some(tail) = self.frame(data, out)? {
+            out.extend_from_slice(data);
+            out.extend_from_slice(tail);
+        }
+        Ok(())
+    }
+
+    /// Sends `data` with its framing on `t`, after whatever `queued` holds (head bytes,
+    /// say; it is emptied). Small pieces go out in one send; a large one is sent from
+    /// `data` itself.
+    pub fn send<T: Transport + ?Sized>(
+        &mut self,
+        t: &mut T,
+        data: &[u8],
+        queued: &mut Vec<u8>,
+    ) -> Result<()> {
+        let tail = self.frame(data, queued)?;
+        match tail {
+            Some(tail) if data.len() > COALESCE => {
+                if !queued.is_empty() {
+                    t.send_all(queued)?;
+                }
+                queued.clear();
+                t.send_all(data)?;
+                if !tail.is_empty() {
+                    t.send_all(tail)?;
+                }
+                Ok(())
+            }
+            Some(tail) => {
+                queued.extend_from_slice(data);
+                queued.extend_from_slice(tail);
+                let r = t.send_all(queued);
+                queued.clear();
+                r
+            }
+            None => {
+                let r = if queued.is_empty() {
+                    Ok(())
+                } else {
+                    t.send_all(queued)
+                };
+                queued.clear();
+                r
+            }
+        }
+    }
+
+    /// Ends the body, appending what ends it to `out`: the last chunk with `trailers`
+    /// for chunked (names and values checked first); nothing otherwise, where trailers
+    /// cannot be sent and are dropped. A `Length` body that got fewer bytes than declared
+    /// is an error (nothing appended). A second finish is an error.
+    pub fn finish(&mut self, trailers: &Headers, out: &mut Vec<u8>) -> Result<()> {
+        if self.finished {
+            return Err(Error::invalid(format!("{} has already ended", self.what)));
+        }
+        match self.framing {
+            Framing::Chunked => encode_last_chunk(trailers, out)?,
+            Framing::Length(n) if self.sent < n => {
+                return Err(Error::invalid(format!(
+                    "{} ended after {} of the {n} bytes declared",
+                    self.what, self.sent
+                )))
+            }
+            _ => {}
+        }
+        self.finished = true;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::super::conn::mem::MemTransport;
-    use super::super::head::parse_response_head;
     use super::*;
-
-    fn head(raw: &str) -> ResponseHead {
-        parse_response_head(raw.as_bytes(), &Limits::default())
-            .unwrap()
-            .unwrap()
-            .0
-    }
-
-    #[test]
-    fn framing_rules() {
-        let cl = head("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
-        assert_eq!(response_framing("GET", &cl).unwrap(), Framing::Length(10));
-        assert_eq!(response_framing("HEAD", &cl).unwrap(), Framing::Empty);
-        for code in [
-            "100 Continue",
-            "204 No Content",
-            "304 Not Modified",
-            "101 Switching",
-        ] {
-            let h = head(&format!("HTTP/1.1 {code}\r\nContent-Length: 10\r\n\r\n"));
-            assert_eq!(
-                response_framing("GET", &h).unwrap(),
-                Framing::Empty,
-                "{code}"
-            );
-        }
-        let ch = head(
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\nContent-Length: 3\r\n\r\n",
-        );
-        assert_eq!(response_framing("GET", &ch).unwrap(), Framing::Chunked);
-        let te = head("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n");
-        assert_eq!(response_framing("GET", &te).unwrap(), Framing::UntilClose);
-        let none = head("HTTP/1.1 200 OK\r\n\r\n");
-        assert_eq!(response_framing("GET", &none).unwrap(), Framing::UntilClose);
-        assert!(!response_keeps_alive(&none, Framing::UntilClose));
-        let zero = head("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        assert_eq!(response_framing("GET", &zero).unwrap(), Framing::Empty);
-        let same = head("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n");
-        assert_eq!(response_framing("GET", &same).unwrap(), Framing::Length(5));
-        for bad in ["5, 6", "-1", "abc", "", "99999999999999999999", "1 2"] {
-            let h = head(&format!("HTTP/1.1 200 OK\r\nContent-Length: {bad}\r\n\r\n"));
-            let e = response_framing("GET", &h).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::Protocol, "{bad}");
-        }
-    }
-
-    #[test]
-    fn keep_alive_rules() {
-        let h = head("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n");
-        assert!(response_keeps_alive(&h, Framing::Length(1)));
-        let h = head("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 1\r\n\r\n");
-        assert!(!response_keeps_alive(&h, Framing::Length(1)));
-        let h = head("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n");
-        assert!(!response_keeps_alive(&h, Framing::Length(1)));
-        let h = head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n");
-        assert!(response_keeps_alive(&h, Framing::Length(1)));
-    }
-
-    #[test]
-    fn request_framing_rules() {
-        let mut h = Headers::new();
-        assert_eq!(request_framing(&h).unwrap(), Framing::Empty);
-        h.add("Content-Length", b"12").unwrap();
-        assert_eq!(request_framing(&h).unwrap(), Framing::Length(12));
-        h.add("Transfer-Encoding", b"chunked").unwrap();
-        assert_eq!(request_framing(&h).unwrap(), Framing::Chunked);
-        h.set("Transfer-Encoding", b"gzip").unwrap();
-        assert!(request_framing(&h).is_err());
-    }
 
     fn read(
         framing: Framing,
@@ -591,5 +672,145 @@ mod tests {
         let mut bad = Headers::new();
         bad.push_unchecked("X".into(), b"a\r\nb".to_vec());
         assert!(encode_last_chunk(&bad, &mut enc).is_err());
+    }
+
+    #[test]
+    fn bounded_steps_and_phases() {
+        let data = b"a\r\n0123456789\r\n0\r\nX-T";
+        let mut t = MemTransport::new([&data[..], b": 1\r\n\r\n"]);
+        let mut r = BodyReader::new(Framing::Chunked, Limits::default());
+        let mut pieces = Vec::new();
+        while !r.data_done() {
+            r.step_max(&mut t, 4, &mut |c| {
+                pieces.push(c.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        }
+        assert_eq!(pieces, [&b"0123"[..], b"4567", b"89"]);
+        // the last chunk was read on the way to the next data: only trailers are left
+        assert!(r.data_done() && !r.is_done());
+        assert!(!r.try_trailers(&mut t).unwrap(), "not there yet");
+        assert!(!r.step_max(&mut t, 4, &mut |_| Ok(())).unwrap());
+        assert!(r.try_trailers(&mut t).unwrap());
+        assert!(r.is_done());
+        assert_eq!(r.trailers().get("x-t"), Some(&b"1"[..]));
+        assert_eq!(r.take_trailers().len(), 1);
+
+        // all of it buffered: one step delivers the data and reaches the end
+        let mut t = MemTransport::new([&b"3\r\nabc\r\n0\r\n\r\nNEXT"[..]]);
+        let mut r = BodyReader::new(Framing::Chunked, Limits::default());
+        assert!(!r
+            .step(&mut t, &mut |c| {
+                assert_eq!(c, b"abc");
+                Ok(())
+            })
+            .unwrap());
+        assert!(r.is_done());
+        assert_eq!(t.buffered(), b"NEXT");
+
+        let mut t = MemTransport::new([&b"0123456789"[..]]);
+        let mut r = BodyReader::new(Framing::Length(10), Limits::default());
+        assert_eq!(r.remaining(), Some(10));
+        r.step_max(&mut t, 3, &mut |_| Ok(())).unwrap();
+        assert_eq!(r.remaining(), Some(7));
+        assert_eq!(
+            BodyReader::new(Framing::Chunked, Limits::default()).remaining(),
+            None
+        );
+    }
+
+    #[test]
+    fn strict_readers_refuse_control_characters_in_chunk_lines() {
+        for line in [
+            &b"5;a\rb\r\nhello\r\n0\r\n\r\n"[..],
+            b"5;\0\r\nhello\r\n0\r\n\r\n",
+        ] {
+            let mut t = MemTransport::new([line]);
+            let mut r = BodyReader::strict(Framing::Chunked, Limits::default());
+            let e = r.read_all(&mut t, &mut |_| Ok(())).unwrap_err();
+            assert!(e.msg.contains("control character"), "{}", e.msg);
+            // the tolerant reader (the client's) lets them through
+            let mut t = MemTransport::new([line]);
+            let mut r = BodyReader::new(Framing::Chunked, Limits::default());
+            r.read_all(&mut t, &mut |_| Ok(())).unwrap();
+        }
+    }
+
+    #[test]
+    fn writers_frame_and_count() {
+        let mut out = Vec::new();
+        let mut w = BodyWriter::new(Framing::Chunked, "body");
+        w.encode(b"hello", &mut out).unwrap();
+        w.encode(b"", &mut out).unwrap();
+        w.encode(b" world", &mut out).unwrap();
+        let mut tr = Headers::new();
+        tr.add("x-sum", b"1").unwrap();
+        w.finish(&tr, &mut out).unwrap();
+        assert_eq!(out, b"5\r\nhello\r\n6\r\n world\r\n0\r\nx-sum: 1\r\n\r\n");
+        assert!(w.is_finished());
+        assert!(w.finish(&tr, &mut out).is_err(), "twice");
+        assert!(w.encode(b"x", &mut out).is_err(), "after the end");
+
+        let mut out = Vec::new();
+        let mut w = BodyWriter::new(Framing::Length(4), "request body");
+        w.encode(b"ab", &mut out).unwrap();
+        let e = w.encode(b"cde", &mut out).unwrap_err();
+        assert_eq!(
+            e.msg,
+            "request body produced more than the 4 bytes declared"
+        );
+        let e = w.finish(&Headers::new(), &mut out).unwrap_err();
+        assert_eq!(e.msg, "request body ended after 2 of the 4 bytes declared");
+        w.encode(b"cd", &mut out).unwrap();
+        w.finish(&tr, &mut out).unwrap();
+        assert_eq!(out, b"abcd", "no trailers without chunked coding");
+        assert_eq!(w.sent(), 4);
+
+        let mut out = Vec::new();
+        let mut w = BodyWriter::new(Framing::Empty, "response body");
+        w.encode(b"dropped", &mut out).unwrap();
+        w.finish(&Headers::new(), &mut out).unwrap();
+        assert!(out.is_empty());
+
+        // send: small pieces in one send with what was queued, big ones from their place
+        let mut t = MemTransport::default();
+        let mut w = BodyWriter::new(Framing::Chunked, "body");
+        let mut queued = b"HEAD".to_vec();
+        w.send(&mut t, b"abc", &mut queued).unwrap();
+        assert!(queued.is_empty());
+        let big = vec![b'x'; COALESCE + 1];
+        w.send(&mut t, &big, &mut queued).unwrap();
+        let mut want = b"HEAD3\r\nabc\r\n".to_vec();
+        want.extend_from_slice(format!("{:x}\r\n", big.len()).as_bytes());
+        want.extend_from_slice(&big);
+        want.extend_from_slice(b"\r\n");
+        assert_eq!(t.output, want);
+    }
+
+    #[test]
+    fn reads_resume_after_block() {
+        let data = b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-One: 1\r\n\r\nNEXT";
+        for cut in 1..data.len() {
+            let mut t = MemTransport::split(data, cut);
+            t.blocky = true;
+            let mut r = BodyReader::strict(Framing::Chunked, Limits::default());
+            let mut out = Vec::new();
+            let mut blocks = 0;
+            for _ in 0..10_000 {
+                match r.step_max(&mut t, 3, &mut |c| {
+                    out.extend_from_slice(c);
+                    Ok(())
+                }) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) if e.kind == ErrorKind::WouldBlock => blocks += 1,
+                    Err(e) => panic!("cut {cut}: {}", e.msg),
+                }
+            }
+            assert!(r.is_done() && blocks > 0);
+            assert_eq!(out, b"hello world", "cut {cut}");
+            assert_eq!(r.trailers().get("x-one"), Some(&b"1"[..]));
+        }
     }
 }

@@ -16,9 +16,8 @@
 //! - the response body goes to a sink as it arrives; on any failure the sink is told
 //!   (`fail`) after receiving everything that arrived.
 
-use super::body::{
-    chunk_head, response_framing, response_keeps_alive, BodyReader, Framing, LAST_CHUNK,
-};
+use super::body::{BodyReader, BodyWriter, COALESCE};
+use super::framing::{response_framing, response_keeps_alive, Framing};
 use super::head::{
     check_method, parse_response_head, read_head, write_request_head, Limits, ResponseHead,
 };
@@ -43,8 +42,6 @@ pub const EXPECT_WAIT: Duration = Duration::from_secs(1);
 /// Bodies of redirect responses up to this size are read and dropped so the connection
 /// can be reused; larger ones close it.
 const MAX_DISCARD: u64 = 1024 * 1024;
-/// Bodies up to this size go out in the same send as the head.
-const COALESCE: usize = 16 * 1024;
 /// Chunk size asked of body sources.
 const SEND_CHUNK: usize = 64 * 1024;
 
@@ -682,68 +679,21 @@ fn send_and_read_head<T: Transport>(
 
 /// Sends the body with the framing chosen for it.
 fn send_body<T: Transport>(conn: &mut T, body: &mut Body, framing: Framing) -> Result<()> {
-    let mut scratch = Vec::new();
+    let mut w = BodyWriter::new(framing, "request body source");
+    let mut queued = Vec::new();
     match body {
-        Body::None => {
-            if framing == Framing::Chunked {
-                conn.send_all(LAST_CHUNK)?;
-            }
-            Ok(())
-        }
-        Body::Bytes(b) => match framing {
-            Framing::Chunked => {
-                if !b.is_empty() {
-                    chunk_head(b.len(), &mut scratch);
-                    conn.send_all(&scratch)?;
-                    conn.send_all(b)?;
-                    conn.send_all(b"\r\n")?;
-                }
-                conn.send_all(LAST_CHUNK)
-            }
-            _ => conn.send_all(b),
-        },
+        Body::None => {}
+        Body::Bytes(b) => w.send(conn, b, &mut queued)?,
         Body::Source(src) => {
-            let declared = match framing {
-                Framing::Length(n) => Some(n),
-                _ => None,
-            };
-            let mut sent = 0u64;
             while let Some(chunk) = src.pull(SEND_CHUNK)? {
-                if chunk.is_empty() {
-                    continue;
-                }
-                sent += chunk.len() as u64;
-                match declared {
-                    Some(n) => {
-                        if sent > n {
-                            return Err(Error::invalid(format!(
-                                "request body source produced more than the {n} bytes declared"
-                            )));
-                        }
-                        conn.send_all(chunk)?;
-                    }
-                    None => {
-                        scratch.clear();
-                        chunk_head(chunk.len(), &mut scratch);
-                        if chunk.len() <= COALESCE {
-                            scratch.extend_from_slice(chunk);
-                            scratch.extend_from_slice(b"\r\n");
-                            conn.send_all(&scratch)?;
-                        } else {
-                            conn.send_all(&scratch)?;
-                            conn.send_all(chunk)?;
-                            conn.send_all(b"\r\n")?;
-                        }
-                    }
-                }
-            }
-            match declared {
-                Some(n) if sent < n => Err(Error::invalid(format!(
-                    "request body source ended after {sent} of the {n} bytes declared"
-                ))),
-                Some(_) => Ok(()),
-                None => conn.send_all(LAST_CHUNK),
+                w.send(conn, chunk, &mut queued)?;
             }
         }
+    }
+    w.finish(&Headers::new(), &mut queued)?;
+    if queued.is_empty() {
+        Ok(())
+    } else {
+        conn.send_all(&queued)
     }
 }

@@ -1,25 +1,44 @@
-//! HTTP/1.1 message heads: request heads serialised (after checking every part a caller
-//! gave for bytes that would break the framing), response and request heads parsed with
-//! httparse under size and count limits.
+//! HTTP/1.1 message heads: request and response heads serialised (after checking every
+//! part a caller gave for bytes that would break the framing), response and request heads
+//! parsed with httparse under size and count limits. Servers read request heads with
+//! [`read_request_head`], which applies RFC 9112's strict rules and line limits and names
+//! what it refuses with the status to answer (see `refusal`).
 
 use super::super::conn::{check_wire_text, Transport};
 use super::super::headers::{self, is_token_byte, Headers};
+use super::refusal::Refusal;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Bounds on a received head (status line + header fields, or trailers).
+/// Bounds on a received head (start line + header fields, or trailers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most bytes a head may have, final empty line included.
     pub max_head_bytes: usize,
     /// The most header fields a head may have.
     pub max_headers: usize,
+    /// The longest line (request line or header field line, without its line end) that
+    /// [`read_request_head`] accepts.
+    pub max_line_bytes: usize,
 }
 
 impl Default for Limits {
+    /// The client's limits: 64 KiB of head, 100 fields, lines bounded by the head only.
     fn default() -> Limits {
         Limits {
             max_head_bytes: 64 * 1024,
             max_headers: 100,
+            max_line_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// A server's limits: 64 KiB of head, 100 fields, 8 KiB per line (nginx's default
+    /// buffer for one header line).
+    pub fn server() -> Limits {
+        Limits {
+            max_line_bytes: 8 * 1024,
+            ..Limits::default()
         }
     }
 }
@@ -53,6 +72,50 @@ pub fn check_target(target: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a request target strictly, as RFC 9112 3.2 has it: not empty, visible ASCII
+/// only (no white space, no control character, no byte above 0x7e: percent-encode them).
+pub fn check_target_strict(target: &str) -> Result<()> {
+    check_target(target)?;
+    if let Some(i) = target.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(Error::invalid(format!(
+            "request target contains byte 0x{:02x} at byte {i} (only visible ASCII is allowed)",
+            target.as_bytes()[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Checks text that goes into a field value or reason phrase strictly (RFC 9110 5.5):
+/// tabs, spaces, visible ASCII and bytes from 0x80 only; CR, LF, NUL and every other
+/// control character are refused.
+pub fn check_text_strict(what: &str, value: &[u8]) -> Result<()> {
+    check_wire_text(what, value)?;
+    if let Some(i) = value
+        .iter()
+        .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
+        return Err(Error::invalid(format!(
+            "{what} contains control character 0x{:02x} at byte {i}; refused before sending",
+            value[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Checks every field of `fields` for sending: names are tokens, values have no CR, LF
+/// or NUL (with `strict`, no control character but tab at all).
+pub fn check_fields(fields: &Headers, strict: bool) -> Result<()> {
+    for (n, v) in fields.iter() {
+        headers::check_name(n)?;
+        if strict {
+            check_text_strict(&format!("value of header '{n}'"), v)?;
+        } else {
+            headers::check_value(n, v)?;
+        }
+    }
+    Ok(())
+}
+
 /// Appends `METHOD target HTTP/1.1\r\n`, the fields (names in canonical spelling) and the
 /// empty line to `out`. Every part is checked first; on error nothing is appended.
 pub fn write_request_head(
@@ -63,10 +126,7 @@ pub fn write_request_head(
 ) -> Result<()> {
     check_method(method)?;
     check_target(target)?;
-    for (n, v) in fields.iter() {
-        headers::check_name(n)?;
-        headers::check_value(n, v)?;
-    }
+    check_fields(fields, false)?;
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
@@ -76,12 +136,48 @@ pub fn write_request_head(
     Ok(())
 }
 
-/// Appends `HTTP/1.1 code reason\r\n`, the fields and the empty line to `out` (for the
-/// server side of a connection). Every part is checked first.
+/// [`write_request_head`] for HTTP/1.`minor` (0 or 1), with the fields of each of
+/// `fields` in turn and the strict checks of [`check_target_strict`] and [`check_fields`]
+/// (the symmetric socket's).
+pub fn write_request_head_strict(
+    method: &str,
+    target: &str,
+    minor: u8,
+    fields: &[&Headers],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    check_method(method)?;
+    check_target_strict(target)?;
+    if minor > 1 {
+        return Err(Error::invalid(format!(
+            "HTTP/1.{minor} is not a version sockit sends"
+        )));
+    }
+    for f in fields {
+        check_fields(f, true)?;
+    }
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(if minor == 0 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
+    for f in fields {
+        f.write_to(out);
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Appends `HTTP/1.1 code reason\r\n`, the fields of each of `fields` in turn and the
+/// empty line to `out` (for the server side of a connection). Every part is checked
+/// first, strictly (see [`check_text_strict`]); on error nothing is appended.
 pub fn write_response_head(
     code: u16,
     reason: &str,
-    fields: &Headers,
+    fields: &[&Headers],
     out: &mut Vec<u8>,
 ) -> Result<()> {
     if !(100..=999).contains(&code) {
@@ -89,15 +185,23 @@ pub fn write_response_head(
             "status code {code} is not three digits"
         )));
     }
-    check_wire_text("reason phrase", reason.as_bytes())?;
-    for (n, v) in fields.iter() {
-        headers::check_name(n)?;
-        headers::check_value(n, v)?;
+    check_text_strict("reason phrase", reason.as_bytes())?;
+    for f in fields {
+        check_fields(f, true)?;
     }
-    out.extend_from_slice(format!("HTTP/1.1 {code} ").as_bytes());
+    let code_text = [
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ];
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(&code_text);
+    out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
-    fields.write_to(out);
+    for f in fields {
+        f.write_to(out);
+    }
     out.extend_from_slice(b"\r\n");
     Ok(())
 }
@@ -229,30 +333,42 @@ pub fn parse_response_head(buf: &[u8], limits: &Limits) -> Result<Option<(Respon
 /// Parses a request head at the start of `buf` (the server side); as
 /// [`parse_response_head`].
 pub fn parse_request_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>> {
-    let mut fields = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut req = httparse::Request::new(&mut fields);
-    match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => {
-            if n > limits.max_head_bytes {
-                return Err(too_big("request", limits));
-            }
-            Ok(Some((
-                RequestHead {
-                    method: req.method.unwrap_or("").to_string(),
-                    target: req.path.unwrap_or("").to_string(),
-                    version: req.version.unwrap_or(1),
-                    headers: lower_fields(req.headers),
-                },
-                n,
-            )))
-        }
-        Ok(httparse::Status::Partial) => {
-            if buf.len() >= limits.max_head_bytes {
-                return Err(too_big("request", limits));
-            }
-            Ok(None)
-        }
+    match httparse_request(buf, limits.max_headers) {
+        Ok(Some((_, n))) if n > limits.max_head_bytes => Err(too_big("request", limits)),
+        Ok(None) if buf.len() >= limits.max_head_bytes => Err(too_big("request", limits)),
+        Ok(r) => Ok(r),
         Err(e) => Err(parse_error("request", e, buf)),
+    }
+}
+
+/// Header slots kept on the stack for parsing (more come from the heap).
+const STACK_FIELDS: usize = 128;
+
+/// httparse's request parser with room for `max_headers` fields.
+fn httparse_request(
+    buf: &[u8],
+    max_headers: usize,
+) -> std::result::Result<Option<(RequestHead, usize)>, httparse::Error> {
+    let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
+    let mut heap = Vec::new();
+    let fields = if max_headers <= STACK_FIELDS {
+        &mut stack[..max_headers]
+    } else {
+        heap.resize(max_headers, httparse::EMPTY_HEADER);
+        &mut heap[..]
+    };
+    let mut req = httparse::Request::new(fields);
+    match req.parse(buf)? {
+        httparse::Status::Complete(n) => Ok(Some((
+            RequestHead {
+                method: req.method.unwrap_or("").to_string(),
+                target: req.path.unwrap_or("").to_string(),
+                version: req.version.unwrap_or(1),
+                headers: lower_fields(req.headers),
+            },
+            n,
+        ))),
+        httparse::Status::Partial => Ok(None),
     }
 }
 
@@ -306,6 +422,256 @@ where
             ));
         }
     }
+}
+
+/// Reads a request head for a server, strictly (RFC 9112): the request line and every
+/// header line at most `limits.max_line_bytes` long (else 414 for the request line, 431
+/// for a header line), at most `max_headers` fields and `max_head_bytes` in all (431);
+/// garbage, obsolete line folding, white space before a colon, bare CR, NUL or other
+/// control characters refused (400), a version other than HTTP/1.0 and HTTP/1.1 too
+/// (505). Empty lines before the request line are skipped (RFC 9112 2.2). Limits are
+/// enforced while the head arrives, so an endless line or head is never buffered whole.
+///
+/// The head's bytes are consumed. A transport error (a timeout, "block") is a refusal
+/// with status 0 that leaves what arrived buffered: call again to go on. End of stream
+/// before any byte is `Closed` "closed" (status 0), in the middle of a head `Closed` with
+/// detail (status 400).
+pub fn read_request_head<T: Transport + ?Sized>(
+    t: &mut T,
+    limits: &Limits,
+) -> std::result::Result<RequestHead, Refusal> {
+    let mut scan = LineScan::default();
+    loop {
+        let buf = t.buffered();
+        let end = scan.advance(buf, limits)?;
+        let too_big = || {
+            Refusal::new(
+                431,
+                format!("request head larger than {} bytes", limits.max_head_bytes),
+            )
+        };
+        if !end && buf.len() >= limits.max_head_bytes {
+            return Err(too_big());
+        }
+        if end || (!scan.start_checked && scan.request_line_seen) {
+            // Once the request line is there, garbage is refused without waiting for a
+            // head that never comes.
+            match httparse_request(buf, limits.max_headers) {
+                Ok(Some((_, n))) if n > limits.max_head_bytes => return Err(too_big()),
+                Ok(Some((head, n))) => {
+                    t.consume(n);
+                    return Ok(head);
+                }
+                Ok(None) if !end => scan.start_checked = true,
+                Err(httparse::Error::TooManyHeaders) => {
+                    return Err(too_many_request_fields(limits))
+                }
+                _ => return Err(diagnose_request(buf, limits)),
+            }
+        }
+        if t.fill()? == 0 {
+            let n = t.buffered().len();
+            let error = if n == 0 {
+                Error::new(ErrorKind::Closed, "closed")
+            } else {
+                Error::new(
+                    ErrorKind::Closed,
+                    format!("closed after {n} bytes of an incomplete request head"),
+                )
+            };
+            return Err(Refusal {
+                status: if n == 0 { 0 } else { 400 },
+                error,
+            });
+        }
+    }
+}
+
+/// What [`read_request_head`] has seen of a head so far: lines are checked once each as
+/// they complete.
+#[derive(Debug, Default)]
+struct LineScan {
+    /// Bytes of the buffer looked at.
+    scanned: usize,
+    /// Where the current (incomplete) line starts.
+    line_start: usize,
+    /// Complete non-empty lines.
+    lines: usize,
+    request_line_seen: bool,
+    start_checked: bool,
+}
+
+impl LineScan {
+    /// Checks the lines completed since the last call; whether the head's empty line
+    /// has arrived.
+    fn advance(&mut self, buf: &[u8], limits: &Limits) -> std::result::Result<bool, Refusal> {
+        let from = self.scanned;
+        self.scanned = buf.len();
+        for i in memchr::memchr_iter(b'\n', &buf[from..]) {
+            let lf = from + i;
+            let line = &buf[self.line_start..lf];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            self.line_start = lf + 1;
+            if line.is_empty() {
+                if self.request_line_seen {
+                    return Ok(true);
+                }
+                continue;
+            }
+            self.check_length(line.len(), limits)?;
+            self.request_line_seen = true;
+            self.lines += 1;
+            if self.lines > limits.max_headers + 1 {
+                return Err(too_many_request_fields(limits));
+            }
+        }
+        self.check_length(buf.len() - self.line_start, limits)?;
+        Ok(false)
+    }
+
+    fn check_length(&self, len: usize, limits: &Limits) -> std::result::Result<(), Refusal> {
+        if len <= limits.max_line_bytes {
+            return Ok(());
+        }
+        Err(if self.request_line_seen {
+            Refusal::new(
+                431,
+                format!(
+                    "request header line longer than {} bytes",
+                    limits.max_line_bytes
+                ),
+            )
+        } else {
+            Refusal::new(
+                414,
+                format!("request line longer than {} bytes", limits.max_line_bytes),
+            )
+        })
+    }
+}
+
+fn too_many_request_fields(limits: &Limits) -> Refusal {
+    Refusal::new(
+        431,
+        format!(
+            "request head has more than {} header fields",
+            limits.max_headers
+        ),
+    )
+}
+
+fn shown(b: &[u8]) -> String {
+    let b = &b[..b.len().min(60)];
+    String::from_utf8_lossy(b).escape_debug().to_string()
+}
+
+/// Names what is wrong with a request head httparse refused.
+fn diagnose_request(buf: &[u8], limits: &Limits) -> Refusal {
+    let mut lines = buf
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .skip_while(|l| l.is_empty());
+    let Some(start) = lines.next() else {
+        return Refusal::bad("invalid request head");
+    };
+    if let Some(r) = diagnose_request_line(start) {
+        return r;
+    }
+    let mut count = 0;
+    for (n, line) in lines.enumerate() {
+        if line.is_empty() {
+            break;
+        }
+        count += 1;
+        if count > limits.max_headers {
+            return too_many_request_fields(limits);
+        }
+        let lineno = n + 2;
+        if matches!(line[0], b' ' | b'\t') {
+            return Refusal::bad(format!(
+                "obsolete line folding at request head line {lineno} (a line starting with white space)"
+            ));
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return Refusal::bad(format!(
+                "request header line {lineno} has no colon: '{}'",
+                shown(line)
+            ));
+        };
+        let name = &line[..colon];
+        if name.last().is_some_and(|&b| b == b' ' || b == b'\t') {
+            return Refusal::bad(format!(
+                "white space between header name '{}' and its colon",
+                shown(super::super::headers::trim(name))
+            ));
+        }
+        if let Some(&b) = name.iter().find(|&&b| !is_token_byte(b)) {
+            return Refusal::bad(format!("byte 0x{b:02x} in header name '{}'", shown(name)));
+        }
+        let value = &line[colon + 1..];
+        if let Some(&b) = value
+            .iter()
+            .find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+        {
+            let what = match b {
+                0 => "NUL".to_string(),
+                b'\r' => "bare CR".to_string(),
+                _ => format!("control character 0x{b:02x}"),
+            };
+            return Refusal::bad(format!("{what} in the value of header '{}'", shown(name)));
+        }
+    }
+    Refusal::bad("invalid request head")
+}
+
+fn diagnose_request_line(line: &[u8]) -> Option<Refusal> {
+    if let Some(&b) = line.iter().find(|&&b| b < 0x20 || b == 0x7f) {
+        let what = match b {
+            0 => "NUL".to_string(),
+            b'\r' => "bare CR".to_string(),
+            _ => format!("control character 0x{b:02x}"),
+        };
+        return Some(Refusal::bad(format!("{what} in the request line")));
+    }
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
+        return Some(Refusal::bad(format!(
+            "malformed request line '{}'",
+            shown(line)
+        )));
+    }
+    let (method, target, version) = (parts[0], parts[1], parts[2]);
+    if let Some(v) = version.strip_prefix(b"HTTP/") {
+        let digits = v.len() == 3 && v[0].is_ascii_digit() && v[1] == b'.' && v[2].is_ascii_digit();
+        if digits && !matches!(v, b"1.0" | b"1.1") {
+            return Some(Refusal::new(
+                505,
+                format!("HTTP version '{}' is not supported", shown(version)),
+            ));
+        }
+    }
+    if !matches!(version, b"HTTP/1.0" | b"HTTP/1.1") {
+        return Some(Refusal::bad(format!(
+            "invalid HTTP version '{}' in the request line",
+            shown(version)
+        )));
+    }
+    if method.iter().any(|&b| !is_token_byte(b)) {
+        return Some(Refusal::bad(format!(
+            "invalid request method '{}'",
+            shown(method)
+        )));
+    }
+    if target
+        .iter()
+        .any(|&b| !(0x21..=0x7e).contains(&b) && b < 0x80)
+    {
+        return Some(Refusal::bad(format!(
+            "invalid request target '{}'",
+            shown(target)
+        )));
+    }
+    None
 }
 
 /// Reads trailer fields after the last chunk, up to and including the empty line, into
@@ -457,7 +823,7 @@ mod tests {
 
         let small = Limits {
             max_head_bytes: 100,
-            max_headers: 100,
+            ..Limits::default()
         };
         let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
         big.extend_from_slice(&[b'X'; 200]);
@@ -528,9 +894,198 @@ mod tests {
     #[test]
     fn response_head_writer() {
         let mut out = Vec::new();
-        write_response_head(200, "OK", &fields(&[("content-length", "0")]), &mut out).unwrap();
+        write_response_head(200, "OK", &[&fields(&[("content-length", "0")])], &mut out).unwrap();
         assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        assert!(write_response_head(200, "O\r\nK", &Headers::new(), &mut out).is_err());
-        assert!(write_response_head(42, "OK", &Headers::new(), &mut out).is_err());
+        assert!(write_response_head(200, "O\r\nK", &[], &mut out).is_err());
+        assert!(write_response_head(42, "OK", &[], &mut out).is_err());
+    }
+
+    fn strict(raw: &[u8], limits: &Limits) -> std::result::Result<RequestHead, Refusal> {
+        let mut t = MemTransport::new([raw]);
+        read_request_head(&mut t, limits)
+    }
+
+    #[test]
+    fn strict_request_heads() {
+        let l = Limits::server();
+        let h = strict(
+            b"\r\nPOST /a?b HTTP/1.0\r\nHost: x\r\nX-Y: a\tb \r\n\r\n",
+            &l,
+        )
+        .unwrap();
+        assert_eq!(
+            (h.method.as_str(), h.target.as_str(), h.version),
+            ("POST", "/a?b", 0)
+        );
+        assert_eq!(h.headers.get("x-y"), Some(&b"a\tb"[..]));
+        // bare LF line ends are accepted (RFC 9112 2.2)
+        let h = strict(b"GET / HTTP/1.1\nHost: x\n\n", &l).unwrap();
+        assert_eq!(h.headers.len(), 1);
+
+        for (raw, status, what) in [
+            (
+                &b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n"[..],
+                400,
+                "obsolete line folding",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+                400,
+                "white space between header name 'Host'",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\ry\r\n\r\n",
+                400,
+                "bare CR in the value of header 'Host'",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nX: a\0b\r\n\r\n",
+                400,
+                "NUL in the value of header 'X'",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n",
+                400,
+                "control character 0x01",
+            ),
+            (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400, "has no colon"),
+            (
+                b"GET / HTTP/1.1\r\nX(y): 1\r\n\r\n",
+                400,
+                "byte 0x28 in header name",
+            ),
+            (
+                b"GET / HTTP/2.0\r\n\r\n",
+                505,
+                "HTTP version 'HTTP/2.0' is not supported",
+            ),
+            (b"GET / HTTP/1.2\r\n\r\n", 505, "not supported"),
+            (b"GET / FOO/1.1\r\n\r\n", 400, "invalid HTTP version"),
+            (b"GET  / HTTP/1.1\r\n\r\n", 400, "malformed request line"),
+            (
+                b"GET /\rx HTTP/1.1\r\n\r\n",
+                400,
+                "bare CR in the request line",
+            ),
+            (b"G@T / HTTP/1.1\r\n\r\n", 400, "invalid request method"),
+            (b"SSH-2.0-OpenSSH_9.0\r\n", 400, "malformed request line"),
+        ] {
+            let r = strict(raw, &l).unwrap_err();
+            assert_eq!(r.status, status, "{raw:?}: {}", r.error.msg);
+            assert_eq!(r.error.kind, ErrorKind::Protocol);
+            assert!(r.error.msg.contains(what), "{raw:?}: {}", r.error.msg);
+        }
+    }
+
+    #[test]
+    fn strict_limits_stop_early() {
+        let l = Limits {
+            max_head_bytes: 1000,
+            max_headers: 3,
+            max_line_bytes: 50,
+        };
+        // a request line that never ends: refused after about one line's worth
+        let mut chunks = vec![b"GET /".to_vec()];
+        chunks.extend(std::iter::repeat(vec![b'a'; 20]).take(100));
+        let mut t = MemTransport::new(chunks);
+        let r = read_request_head(&mut t, &l).unwrap_err();
+        assert_eq!(r.status, 414, "{}", r.error.msg);
+        assert!(t.fills < 10, "{} fills", t.fills);
+
+        let long_header = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "v".repeat(60));
+        let r = strict(long_header.as_bytes(), &l).unwrap_err();
+        assert_eq!(r.status, 431);
+        assert!(
+            r.error.msg.contains("header line longer than 50"),
+            "{}",
+            r.error.msg
+        );
+
+        let many = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n";
+        let mut t = MemTransport::new([many.as_bytes()]);
+        t.fail_at_end = Some(Error::kind(ErrorKind::Timeout));
+        let r = read_request_head(&mut t, &l).unwrap_err();
+        assert_eq!(
+            r.status, 431,
+            "refused before the head ends: {}",
+            r.error.msg
+        );
+        assert!(r.error.msg.contains("more than 3 header fields"));
+
+        let mut big = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..3 {
+            big.extend_from_slice(format!("X-{i}: {}\r\n", "y".repeat(40)).as_bytes());
+        }
+        let l2 = Limits {
+            max_head_bytes: 100,
+            ..l
+        };
+        let r = strict(&big, &l2).unwrap_err();
+        assert_eq!(r.status, 431);
+        assert!(
+            r.error.msg.contains("larger than 100 bytes"),
+            "{}",
+            r.error.msg
+        );
+        // exactly at the line limit is fine
+        let exact = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "v".repeat(47));
+        assert!(strict(exact.as_bytes(), &l).is_ok());
+    }
+
+    #[test]
+    fn strict_reads_resume_and_report_closes() {
+        let raw = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\nGET /y HTTP/1.1\r\nHost: h\r\n\r\n";
+        for cut in 1..raw.len() {
+            // every other fill fails with "block": each call goes on where the last stopped
+            let mut t = MemTransport::split(raw, cut);
+            t.blocky = true;
+            let mut heads = Vec::new();
+            let mut blocks = 0;
+            for _ in 0..1000 {
+                match read_request_head(&mut t, &Limits::server()) {
+                    Ok(h) => heads.push(h.target),
+                    Err(r) if r.error.kind == ErrorKind::WouldBlock => blocks += 1,
+                    Err(r) if r.error.kind == ErrorKind::Closed => break,
+                    Err(r) => panic!("{}", r.error.msg),
+                }
+            }
+            assert_eq!(heads, ["/x", "/y"], "cut {cut}");
+            assert!(blocks > 0);
+        }
+        let r = strict(b"", &Limits::server()).unwrap_err();
+        assert_eq!(
+            (r.status, r.error.kind, r.error.msg.as_str()),
+            (0, ErrorKind::Closed, "closed")
+        );
+        let r = strict(b"GET / HTTP/1.1\r\nHo", &Limits::server()).unwrap_err();
+        assert_eq!((r.status, r.error.kind), (400, ErrorKind::Closed));
+        assert!(r.error.msg.contains("incomplete request head"));
+        let mut t = MemTransport::new([&b"GET / HT"[..]]);
+        t.fail_at_end = Some(Error::kind(ErrorKind::WouldBlock));
+        let r = read_request_head(&mut t, &Limits::server()).unwrap_err();
+        assert_eq!((r.status, r.error.kind), (0, ErrorKind::WouldBlock));
+        assert_eq!(t.buffered(), b"GET / HT", "kept for the next call");
+    }
+
+    #[test]
+    fn strict_writers() {
+        let mut out = Vec::new();
+        let h = fields(&[("host", "h")]);
+        write_request_head_strict("GET", "/", 0, &[&h], &mut out).unwrap();
+        assert_eq!(out, b"GET / HTTP/1.0\r\nHost: h\r\n\r\n");
+        for (t, m) in [("/\u{e9}", "0xc3"), ("/a\x01", "0x01")] {
+            let e = write_request_head_strict("GET", t, 1, &[&h], &mut out).unwrap_err();
+            assert!(e.msg.contains(m), "{}", e.msg);
+        }
+        let mut bad = Headers::new();
+        bad.push_unchecked("X".into(), b"a\x7fb".to_vec());
+        let e = write_request_head_strict("GET", "/", 1, &[&bad], &mut out).unwrap_err();
+        assert!(e.msg.contains("control character 0x7f"), "{}", e.msg);
+        assert!(
+            write_request_head("GET", "/", &bad, &mut out).is_ok(),
+            "the client is tolerant"
+        );
+        assert!(write_response_head(200, "O\x01K", &[], &mut out).is_err());
+        assert!(write_request_head_strict("GET", "/", 2, &[&h], &mut out).is_err());
     }
 }

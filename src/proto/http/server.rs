@@ -1,8 +1,9 @@
 //! The server side of one HTTP/1.1 connection, as Moonbridge's HTTP module needs it: read
 //! a request head under limits, read its body piece by piece, write the response with the
 //! framing it calls for, decide whether the connection carries another request. Heads,
-//! framing and chunked coding are the shared codec's (`head`, `body`); this file only
-//! sequences them and applies the server's limits and timeouts.
+//! framing, persistence and refusals are the shared codec's (`head::read_request_head`,
+//! `framing`, `body`, `refusal`), read and written through `conn::StreamIo`; this file
+//! only sequences them and applies the server's limits and timeouts.
 //!
 //! Timeouts against slow clients (Moonbridge's later options): `idle_timeout` until the
 //! first byte of a request, `request_header_timeout` for the rest of its head,
@@ -15,12 +16,14 @@
 //! ones; a Content-Length the handler set is kept and enforced. HEAD responses and
 //! 1xx/204/304 have no body (data written for them is dropped).
 
-use super::body::{chunk_head, request_framing, BodyReader, Framing, LAST_CHUNK};
-use super::head::{parse_request_head, read_head, write_response_head, Limits, RequestHead};
+use super::body::{chunk_head, BodyReader, Framing, LAST_CHUNK};
+use super::framing::{check_request_head, request_framing, request_keeps_alive, status_has_body};
+use super::head::{read_request_head, write_response_head, Limits, RequestHead};
+use super::refusal::write_error_response;
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::stream::{Stream, Wait};
 use crate::io::timeout::Timeout;
-use crate::proto::conn::Transport;
+use crate::proto::conn::StreamIo;
 use crate::proto::headers::{check_name, check_value, Headers};
 use std::time::{Duration, Instant};
 
@@ -80,16 +83,6 @@ fn refused(status: u16, error: Error) -> Refused {
     Refused { status, error }
 }
 
-/// The status a codec error calls for while reading a request.
-fn status_of(e: &Error) -> u16 {
-    match e.kind {
-        ErrorKind::Protocol if e.msg.contains("head larger than") => 431,
-        ErrorKind::Protocol if e.msg.contains("too many header fields") => 431,
-        ErrorKind::Protocol => 400,
-        _ => 0,
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Head not written yet: the framing is decided when it is.
@@ -125,9 +118,6 @@ pub struct Exchange {
     has_request: bool,
     body: Option<BodyReader>,
     body_received: u64,
-    /// Body bytes read off the wire but not handed out yet (longer than max_input_chunk).
-    leftover: Vec<u8>,
-    leftover_pos: usize,
     expect_continue: bool,
     continue_sent: bool,
     client_keeps_alive: bool,
@@ -143,59 +133,6 @@ pub struct Exchange {
     close_after: bool,
     /// The connection cannot be used any more (an I/O or framing failure).
     broken: bool,
-}
-
-/// The stream as a codec transport for one operation: each wait lasts at most `block`,
-/// all of them together end at `end`.
-struct Io<'a> {
-    stream: &'a mut Stream,
-    block: Option<Duration>,
-    end: Option<Instant>,
-}
-
-impl<'a> Io<'a> {
-    fn new(stream: &'a mut Stream, t: Timeout) -> Io<'a> {
-        Io {
-            stream,
-            block: t.block,
-            end: t.total.map(|d| Instant::now() + d),
-        }
-    }
-
-    fn apply(&mut self) -> Result<()> {
-        let total = match self.end {
-            Some(end) => {
-                let left = end.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(Error::new(ErrorKind::Timeout, "timeout"));
-                }
-                Some(left)
-            }
-            None => None,
-        };
-        self.stream.timeout = Timeout {
-            block: self.block,
-            total,
-        };
-        Ok(())
-    }
-}
-
-impl Transport for Io<'_> {
-    fn buffered(&mut self) -> &[u8] {
-        self.stream.buffered()
-    }
-    fn fill(&mut self) -> Result<usize> {
-        self.apply()?;
-        self.stream.fill(Wait::Timeout)
-    }
-    fn consume(&mut self, n: usize) {
-        self.stream.consume(n)
-    }
-    fn send_all(&mut self, data: &[u8]) -> Result<()> {
-        self.apply()?;
-        self.stream.write(data, Wait::Timeout)
-    }
 }
 
 /// Waits until `stream` has input, for at most `limit`, giving up early when `stopping`
@@ -256,8 +193,6 @@ impl Exchange {
             has_request: false,
             body: None,
             body_received: 0,
-            leftover: Vec::new(),
-            leftover_pos: 0,
             expect_continue: false,
             continue_sent: false,
             client_keeps_alive: false,
@@ -330,65 +265,49 @@ impl Exchange {
             }
         }
         // The rest of the head: request_header_timeout, stall_timeout per wait.
-        let limits = Limits {
-            max_head_bytes: cfg.head_limit,
-            max_headers: MAX_REQUEST_FIELDS,
-        };
+        let limits = self.limits();
         let t = Timeout {
             block: cfg.stall_timeout,
             total: cfg.request_header_timeout,
         };
-        let old = stream.timeout;
-        let head = read_head(&mut Io::new(stream, t), &limits, parse_request_head);
-        stream.timeout = old;
-        let head = match head {
-            Ok(h) => h,
-            Err(e) => {
+        let checked = with_timeout(stream, t, |s| {
+            let head = read_request_head(&mut StreamIo::new(s, false), &limits)?;
+            check_request_head(&head)?;
+            Ok::<_, super::refusal::Refusal>(head)
+        })
+        .and_then(|head| {
+            let framing = request_framing(&head, self.cfg.body_limit)?;
+            Ok((head, framing))
+        });
+        let (head, framing) = match checked {
+            Ok(hf) => hf,
+            Err(r) => {
                 self.broken = true;
-                return Err(refused(status_of(&e), e));
+                return Err(refused(r.status, r.error));
             }
         };
-        let framing = match request_framing(&head.headers) {
-            Ok(f) => f,
-            Err(e) => {
-                self.broken = true;
-                return Err(refused(400, e));
-            }
-        };
-        if let (Framing::Length(n), Some(max)) = (framing, self.cfg.body_limit) {
-            if n > max {
-                self.broken = true;
-                return Err(refused(
-                    413,
-                    Error::new(
-                        ErrorKind::Protocol,
-                        format!("request body of {n} bytes is larger than the limit of {max}"),
-                    ),
-                ));
-            }
-        }
         let h = &head.headers;
         self.method = head.method.clone();
         self.version = head.version;
-        self.client_keeps_alive = if head.version >= 1 {
-            !h.has_token("connection", "close")
-        } else {
-            h.has_token("connection", "keep-alive")
-        };
+        self.client_keeps_alive = request_keeps_alive(&head);
         self.expect_continue = head.version >= 1
             && framing != Framing::Empty
             && h.get("expect")
                 .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
-        self.body = Some(BodyReader::new(
-            framing,
-            Limits {
-                max_head_bytes: self.cfg.head_limit,
-                max_headers: MAX_REQUEST_FIELDS,
-            },
-        ));
+        self.body = Some(BodyReader::new(framing, limits));
         self.deadline = self.cfg.response_timeout.map(|d| Instant::now() + d);
         self.has_request = true;
         Ok(head)
+    }
+
+    /// The codec's limits for request heads (and chunked trailers): the whole head at
+    /// most `head_limit`, and so each line.
+    fn limits(&self) -> Limits {
+        Limits {
+            max_head_bytes: self.cfg.head_limit,
+            max_headers: MAX_REQUEST_FIELDS,
+            max_line_bytes: self.cfg.head_limit,
+        }
     }
 
     fn reset(&mut self) {
@@ -396,8 +315,6 @@ impl Exchange {
         self.has_request = false;
         self.body = None;
         self.body_received = 0;
-        self.leftover.clear();
-        self.leftover_pos = 0;
         self.expect_continue = false;
         self.continue_sent = false;
         self.deadline = None;
@@ -424,7 +341,7 @@ impl Exchange {
 
     /// Whether the current request's body has been read to its end.
     pub fn body_done(&self) -> bool {
-        self.body.as_ref().map_or(true, |b| b.is_done()) && self.leftover_pos >= self.leftover.len()
+        self.body.as_ref().map_or(true, |b| b.is_done())
     }
 
     /// The next piece of the request body (at most `max_input_chunk` bytes), or `None` at
@@ -435,9 +352,6 @@ impl Exchange {
         &mut self,
         stream: &mut Stream,
     ) -> std::result::Result<Option<Vec<u8>>, Refused> {
-        if self.leftover_pos < self.leftover.len() {
-            return Ok(Some(self.take_leftover()));
-        }
         let Some(body) = self.body.as_mut() else {
             return Ok(None);
         };
@@ -466,23 +380,23 @@ impl Exchange {
             }
         }
         let t = self.busy_timeout();
-        let limit = self.cfg.body_limit;
-        let received = &mut self.body_received;
-        let leftover = &mut self.leftover;
-        leftover.clear();
-        self.leftover_pos = 0;
+        let max = self.cfg.max_input_chunk.max(1);
         let body = self.body.as_mut().expect("checked above");
-        let r: Result<()> = with_timeout(stream, t, |s| {
-            let mut io = Io::new(s, t);
-            loop {
-                let more = body.step(&mut io, &mut |piece: &[u8]| {
-                    leftover.extend_from_slice(piece);
+        let mut piece = Vec::new();
+        let r: std::result::Result<(), Error> = with_timeout(stream, t, |s| {
+            let mut io = StreamIo::new(s, false);
+            // Steps that only read chunk-size lines deliver nothing: go on until a piece
+            // came or the body ended.
+            while piece.is_empty() {
+                let more = body.step_max(&mut io, max, &mut |p: &[u8]| {
+                    piece.extend_from_slice(p);
                     Ok(())
                 })?;
-                if !leftover.is_empty() || !more {
-                    return Ok(());
+                if !more {
+                    break;
                 }
             }
+            Ok(())
         });
         if let Err(e) = r {
             self.broken = true;
@@ -493,35 +407,23 @@ impl Exchange {
             };
             return Err(refused(status, e));
         }
-        *received += self.leftover.len() as u64;
-        if let Some(max) = limit {
-            if self.body_received > max {
+        self.body_received += piece.len() as u64;
+        if let Some(limit) = self.cfg.body_limit {
+            if self.body_received > limit {
                 self.broken = true;
                 return Err(refused(
                     413,
                     Error::new(
                         ErrorKind::Protocol,
-                        format!("request body larger than the limit of {max} bytes"),
+                        format!("request body larger than the limit of {limit} bytes"),
                     ),
                 ));
             }
         }
-        if self.leftover.is_empty() {
+        if piece.is_empty() {
             return Ok(None);
         }
-        Ok(Some(self.take_leftover()))
-    }
-
-    fn take_leftover(&mut self) -> Vec<u8> {
-        let max = self.cfg.max_input_chunk.max(1);
-        let start = self.leftover_pos;
-        let end = (start + max).min(self.leftover.len());
-        self.leftover_pos = end;
-        if start == 0 && end == self.leftover.len() {
-            self.leftover_pos = 0;
-            return std::mem::take(&mut self.leftover);
-        }
-        self.leftover[start..end].to_vec()
+        Ok(Some(piece))
     }
 
     // ----- the response ---------------------------------------------------------------
@@ -592,10 +494,7 @@ impl Exchange {
     }
 
     fn bodiless(&self) -> bool {
-        self.method.eq_ignore_ascii_case("HEAD")
-            || (100..200).contains(&self.code)
-            || self.code == 204
-            || self.code == 304
+        !status_has_body(&self.method, self.code)
     }
 
     /// Whether the connection stays open after this response.
@@ -610,10 +509,7 @@ impl Exchange {
     /// Writes the head into `self.out`'s front, with the framing of `mode`.
     fn head_bytes(&mut self, mode: Mode, body_len: Option<u64>) -> Result<Vec<u8>> {
         self.mode = mode;
-        let mut fields = self.cfg.static_headers.clone();
-        for (n, v) in self.fields.iter() {
-            fields.push_unchecked(n.to_string(), v.to_vec());
-        }
+        let mut fields = Headers::new();
         match mode {
             Mode::Fixed(_) => {
                 let n = self.content_length.or(body_len).unwrap_or(0);
@@ -635,7 +531,12 @@ impl Exchange {
             fields.push_unchecked("Connection".into(), b"close".to_vec());
         }
         let mut out = Vec::with_capacity(256);
-        write_response_head(self.code, &self.reason, &fields, &mut out)?;
+        write_response_head(
+            self.code,
+            &self.reason,
+            &[&self.cfg.static_headers, &self.fields, &fields],
+            &mut out,
+        )?;
         Ok(out)
     }
 
@@ -847,15 +748,8 @@ impl Exchange {
         self.close_after = true;
         self.broken = true;
         self.resp = Resp::Done;
-        let reason = reason_phrase(status);
-        let body = format!("{status} {reason}\n");
-        let mut fields = self.cfg.static_headers.clone();
-        fields.push_unchecked("Content-Type".into(), b"text/plain".to_vec());
-        fields.push_unchecked("Content-Length".into(), body.len().to_string().into_bytes());
-        fields.push_unchecked("Connection".into(), b"close".to_vec());
         let mut out = Vec::new();
-        write_response_head(status, reason, &fields, &mut out)?;
-        out.extend_from_slice(body.as_bytes());
+        write_error_response(status, &mut out);
         let t = Timeout {
             block: self.cfg.stall_timeout,
             total: self.cfg.stall_timeout,
@@ -864,21 +758,5 @@ impl Exchange {
             s.write(&out, Wait::Timeout)?;
             s.flush(Wait::Timeout).map(|_| ())
         })
-    }
-}
-
-/// The reason phrases of the statuses the server refuses with.
-fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        400 => "Bad Request",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        417 => "Expectation Failed",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        505 => "HTTP Version Not Supported",
-        _ => "Error",
     }
 }
