@@ -42,12 +42,24 @@ pub const SOCKIT_FORM_END: sockit_form_event = 3;
 /// Chunks of at most this many bytes when `max_chunk` is 0.
 const DEFAULT_CHUNK: usize = 16 * 1024;
 
-fn state(form: Form) -> FormState {
-    FormState {
-        form,
+/// Hands out a new parser made by `f` for the chunk size `max_chunk` (0: the default).
+unsafe fn make(
+    out: *mut *mut sockit_form,
+    max_chunk: usize,
+    f: impl FnOnce(usize) -> crate::error::Result<Form>,
+) -> crate::error::Result<()> {
+    let out = handle_out(out, "out")?;
+    let chunk = if max_chunk == 0 {
+        DEFAULT_CHUNK
+    } else {
+        max_chunk
+    };
+    *out = sockit_form::new(FormState {
+        form: f(chunk)?,
         file_name: None,
         content_type: None,
-    }
+    });
+    Ok(())
 }
 
 /// A parser for a request body with Content-Type `content_type`:
@@ -62,16 +74,11 @@ pub unsafe extern "C" fn sockit_form_new(
     out: *mut *mut sockit_form,
 ) -> sockit_status {
     guard(|| {
-        let out = handle_out(out, "out")?;
         let ct = opt_str_arg(content_type, "content_type")?
             .ok_or_else(|| Error::invalid("content_type is NULL"))?;
-        let chunk = if max_chunk == 0 {
-            DEFAULT_CHUNK
-        } else {
-            max_chunk
-        };
-        *out = sockit_form::new(state(Form::for_content_type(ct.as_bytes(), chunk)?));
-        Ok(())
+        make(out, max_chunk, |chunk| {
+            Form::for_content_type(ct.as_bytes(), chunk)
+        })
     })
 }
 
@@ -82,16 +89,7 @@ pub unsafe extern "C" fn sockit_form_new_urlencoded(
     max_chunk: usize,
     out: *mut *mut sockit_form,
 ) -> sockit_status {
-    guard(|| {
-        let out = handle_out(out, "out")?;
-        let chunk = if max_chunk == 0 {
-            DEFAULT_CHUNK
-        } else {
-            max_chunk
-        };
-        *out = sockit_form::new(state(Form::urlencoded(chunk)));
-        Ok(())
-    })
+    guard(|| make(out, max_chunk, |chunk| Ok(Form::urlencoded(chunk))))
 }
 
 /// Frees a form parser. NULL is ignored.

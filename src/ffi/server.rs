@@ -14,14 +14,12 @@
 use super::boundary::{guard, handle_out, out_arg, put, str_arg};
 use super::handle::{impl_handle, Shell};
 use super::ltn12::{take_callback_error, FreeFn, UserData};
-use super::socket::sockit_socket;
+use super::socket::{path_arg, sockit_socket};
 use super::status::sockit_status;
 use crate::error::{Error, Result};
 use crate::server::{self, timer, Conn, Handlers, Level, Log, Outcome, Pool, Server};
 use crate::sys::signal;
-use std::ffi::{c_char, c_int, c_void, CStr, CString, OsStr};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
 /// A server: its pools and log. Made by `sockit_server_new`, run by `sockit_server_run`,
 /// released by `sockit_server_free` (which closes the listeners of its pools).
@@ -164,13 +162,6 @@ impl Handlers for CHandlers {
             r => Err(failure("finish", r)),
         }
     }
-}
-
-unsafe fn path_arg<'a>(p: *const c_char, name: &str) -> Result<&'a Path> {
-    if p.is_null() {
-        return Err(Error::invalid(format!("{name} is NULL")));
-    }
-    Ok(Path::new(OsStr::from_bytes(CStr::from_ptr(p).to_bytes())))
 }
 
 fn with_server<R>(p: *mut sockit_server, f: impl FnOnce(&mut Server) -> Result<R>) -> Result<R> {
