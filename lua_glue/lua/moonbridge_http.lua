@@ -342,28 +342,26 @@ function request_methods.defer_reading(req)
   req._defer = true
 end
 
-function request_methods.stream_post_param(req, name, callback)
+-- Registers a stream handler: `entry` has the field's name or a pattern.
+local function add_stream(req, what, entry, callback)
   check_usable(req)
   if req._processed or req._body_taken then
-    error("stream_post_param: the request body has been processed already", 2)
+    error(what .. ": the request body has been processed already", 3)
   end
   if type(callback) ~= "function" then
-    error("stream_post_param: callback must be a function", 2)
+    error(what .. ": callback must be a function", 3)
   end
+  entry.callback = callback
   local s = req._streams
-  s[#s + 1] = { name = name, callback = callback }
+  s[#s + 1] = entry
+end
+
+function request_methods.stream_post_param(req, name, callback)
+  add_stream(req, "stream_post_param", { name = name }, callback)
 end
 
 function request_methods.stream_post_params(req, pattern, callback)
-  check_usable(req)
-  if req._processed or req._body_taken then
-    error("stream_post_params: the request body has been processed already", 2)
-  end
-  if type(callback) ~= "function" then
-    error("stream_post_params: callback must be a function", 2)
-  end
-  local s = req._streams
-  s[#s + 1] = { pattern = pattern, callback = callback }
+  add_stream(req, "stream_post_params", { pattern = pattern }, callback)
 end
 
 local function stream_for(req, name)
