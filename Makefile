@@ -39,7 +39,7 @@ endef
 # Paths under PREFIX are written relative to ${prefix} in the .pc file.
 pc_path = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
-.PHONY: all header lib pc install uninstall test demo bench lua51 lua4 clean
+.PHONY: all header lib pc install uninstall test demo bench lua51 lua4 luarocks-install clean
 
 all: header pc
 
@@ -80,12 +80,24 @@ install: lib pc
 	   install -m 755 $(BUILD)/lua51/sockit-moonbridge $(DESTDIR)$(LUA51DIR)/sockit-moonbridge && \
 	   ln -sf $(LUA51DIR)/sockit-moonbridge $(DESTDIR)$(BINDIR)/sockit-moonbridge; \
 	 else echo "make install: Lua 5.1 headers not found; sockit-moonbridge is not installed"; fi
+	@# The Lua glue for embedders: sockit_lua.h, libsockit-lua51.a (and -lua4 with LUA4_DIR)
+	@# and their pkg-config files (scripts/build-glue-libs.sh).
+	PREFIX="$(PREFIX)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" VERSION="$(VERSION)" \
+	  LUA4_DIR="$(if $(LUA4_DIR),$(abspath $(LUA4_DIR)))" sh scripts/build-glue-libs.sh
+	install -m 644 lua_glue/sockit_lua.h $(DESTDIR)$(INCLUDEDIR)/sockit_lua.h
+	if [ -f $(BUILD)/glue/libsockit-lua51.a ]; then \
+	  install -m 644 $(BUILD)/glue/libsockit-lua51.a $(DESTDIR)$(LIBDIR)/libsockit-lua51.a && \
+	  install -m 644 $(BUILD)/glue/sockit-lua51.pc $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua51.pc; fi
+	$(if $(LUA4_DIR),install -m 644 $(BUILD)/glue/libsockit-lua4.a $(DESTDIR)$(LIBDIR)/libsockit-lua4.a)
+	$(if $(LUA4_DIR),install -m 644 $(BUILD)/glue/sockit-lua4.pc $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua4.pc)
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsockit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockit.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libsockit.so $(DESTDIR)$(LIBDIR)/libsockit.a \
 	      $(DESTDIR)$(INCLUDEDIR)/sockit.h $(DESTDIR)$(PKGCONFIGDIR)/sockit.pc \
-	      $(DESTDIR)$(BINDIR)/sockit-moonbridge
+	      $(DESTDIR)$(INCLUDEDIR)/sockit_lua.h $(DESTDIR)$(LIBDIR)/libsockit-lua51.a \
+	      $(DESTDIR)$(LIBDIR)/libsockit-lua4.a $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua51.pc \
+	      $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua4.pc $(DESTDIR)$(BINDIR)/sockit-moonbridge
 	rm -rf $(DESTDIR)$(LUA51DIR)
 
 # Every test: Rust, C (shared + static, valgrind), install/pkg-config, scripts/test-*.sh.
@@ -111,6 +123,15 @@ lua4:
 	@$(MAKE) --no-print-directory lib
 	@if [ -f scripts/build-lua4.sh ]; then LUA4_DIR="$(abspath $(LUA4_DIR))" DEBUG="$(DEBUG)" bash scripts/build-lua4.sh; \
 	 else echo "make lua4: the Lua 4.0 glue is not there yet (scripts/build-lua4.sh does not exist)" >&2; exit 1; fi
+
+# What `luarocks make` installs (sockit-<version>-1.rockspec): the modules of build/lua51,
+# Lua files into LUA_MODDIR, C modules and libsockit.so.0 into LUA_CMODDIR.
+luarocks-install:
+	@if [ -z "$(LUA_MODDIR)" ] || [ -z "$(LUA_CMODDIR)" ]; then \
+	   echo "make luarocks-install needs LUA_MODDIR and LUA_CMODDIR (luarocks make passes them)" >&2; exit 1; fi
+	cd $(BUILD)/lua51 && find . -name '*.lua' -exec install -D -m 644 {} "$(LUA_MODDIR)/{}" \;
+	cd $(BUILD)/lua51 && find . -name '*.so' -exec install -D -m 755 {} "$(LUA_CMODDIR)/{}" \;
+	install -m 755 $(BUILD)/lua51/libsockit.so.0 "$(LUA_CMODDIR)/libsockit.so.0"
 
 clean:
 	$(CARGO) clean

@@ -691,7 +691,7 @@ static void wrong_state(void) {
     ROW(sockit_socket_listen(f.srv, 1), SOCKIT_INVALID, "server");
     ROW(sockit_socket_bind(f.c, "127.0.0.1", 0), SOCKIT_INVALID, "client");
     ROW(sockit_socket_bind(f.srv, "127.0.0.1", 0), SOCKIT_INVALID, "server");
-    ROW(sockit_socket_connect(f.c, "127.0.0.1", f.port), SOCKIT_INVALID, "client");
+    ROW(sockit_socket_connect(f.c, "127.0.0.1", f.port), SOCKIT_ISCONN, "already connected");
     ROW(sockit_socket_connect(f.srv, "127.0.0.1", f.port), SOCKIT_INVALID, "server");
     ROW(sockit_socket_bind_path(f.m, "/nonexistent/x"), SOCKIT_INVALID, "unix");
     ROW(sockit_socket_connect_path(f.c, "/nonexistent/x"), SOCKIT_INVALID, "unix");

@@ -615,6 +615,41 @@ static void test_redirects_and_auth(sockit_http *c) {
     CHECK(sockit_http_response_code(resp) == 307);
     sockit_http_request_free(req);
 
+    /* LuaSocket's rules: 303 from a POST is not followed, 308 neither; a HEAD that is
+     * redirected becomes a GET; past max_redirects the 3xx is the result, not an error;
+     * the Location of the last redirect is kept as it came */
+    CHECK_OK(sockit_http_request_new("POST", U(httpbin, "/redirect-to?url=/get&status_code=303"), &req));
+    CHECK_OK(sockit_http_request_set_redirect_rules(req, SOCKIT_REDIRECT_LUASOCKET));
+    CHECK_OK(sockit_http_request_set_body(req, (const uint8_t *)"x", 1));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 303);
+    sockit_http_request_free(req);
+    CHECK_OK(sockit_http_request_new("GET", U(httpbin, "/redirect-to?url=/get&status_code=308"), &req));
+    CHECK_OK(sockit_http_request_set_redirect_rules(req, SOCKIT_REDIRECT_LUASOCKET));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 308);
+    sockit_http_request_free(req);
+    CHECK_OK(sockit_http_request_new("HEAD", U(httpbin, "/redirect-to?url=/get&status_code=302"), &req));
+    CHECK_OK(sockit_http_request_set_redirect_rules(req, SOCKIT_REDIRECT_LUASOCKET));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 200 && contains(body, "\"url\": \""));
+    CHECK_OK(sockit_http_response_location(resp, v));
+    CHECK(strcmp(sockit_buffer_cstr(v), "/get") == 0);
+    sockit_http_request_free(req);
+    CHECK_OK(sockit_http_request_new("GET", U(httpbin, "/redirect/6"), &req));
+    CHECK_OK(sockit_http_request_set_redirect_rules(req, SOCKIT_REDIRECT_LUASOCKET));
+    CHECK_OK(run(c, req, resp, body));
+    CHECK(sockit_http_response_code(resp) == 302);
+    CHECK_OK(sockit_http_response_info(resp, NULL, &redirects, NULL));
+    CHECK(redirects == 5);
+    CHECK_OK(sockit_http_response_location(resp, v));
+    CHECK(strcmp(sockit_buffer_cstr(v), "/relative-redirect/1") == 0);
+    CHECK_STATUS(sockit_http_request_set_redirect_rules(req, 7), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_request_set_redirect_rules(NULL, SOCKIT_REDIRECT_STRICT), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_response_location(resp, NULL), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_http_response_location(NULL, v), SOCKIT_INVALID);
+    sockit_http_request_free(req);
+
     /* Basic authentication from the URL, explicit, and wrong */
     snprintf(url, sizeof url, "http://user:pa%%73s@127.0.0.1:%d/basic-auth/user/pass", httpbin);
     CHECK_OK(get(c, url, resp, body));

@@ -854,11 +854,39 @@ static void test_master_sockets(void) {
     sockit_status st = sockit_socket_connect(c, "127.0.0.1", port);
     CHECK(st == SOCKIT_OK || st == SOCKIT_TIMEOUT);
     CHECK_OK(sockit_socket_state(c, &state));
-    CHECK(state == SOCKIT_STATE_CLIENT);
+    CHECK(state == (st == SOCKIT_OK ? SOCKIT_STATE_CLIENT : SOCKIT_STATE_CONNECTING));
     sockit_socket *w[1] = {c};
     bool wr = false;
     CHECK_OK(sockit_select(NULL, 0, w, 1, 5.0, NULL, &wr));
     CHECK(wr);
+    /* The next connect completes the same attempt; the one after says it is done. */
+    if (st == SOCKIT_TIMEOUT)
+        CHECK_OK(sockit_socket_connect(c, "127.0.0.1", port));
+    CHECK_OK(sockit_socket_state(c, &state));
+    CHECK(state == SOCKIT_STATE_CLIENT);
+    CHECK_STATUS(sockit_socket_connect(c, "127.0.0.1", port), SOCKIT_ISCONN);
+    CHECK(strcmp(sockit_status_str(SOCKIT_ISCONN), "already connected") == 0);
+    CHECK_OK(sockit_socket_accept(m, &a));
+    sockit_socket_free(c);
+    sockit_socket_free(a);
+
+    /* Zero timeout to a closed port: the next connect reports the refusal, the socket is
+     * a master again, and the one after starts a new attempt. */
+    CHECK_OK(sockit_tcp_new(SOCKIT_FAMILY_INET, &c));
+    CHECK_OK(sockit_socket_settimeout(c, 0, NULL));
+    uint16_t nobody = closed_port();
+    st = sockit_socket_connect(c, "127.0.0.1", nobody);
+    CHECK(st == SOCKIT_TIMEOUT || st == SOCKIT_REFUSED);
+    if (st == SOCKIT_TIMEOUT) {
+        w[0] = c;
+        CHECK_OK(sockit_select(NULL, 0, w, 1, 5.0, NULL, &wr));
+        CHECK(wr);
+        CHECK_STATUS(sockit_socket_connect(c, "127.0.0.1", nobody), SOCKIT_REFUSED);
+    }
+    CHECK_OK(sockit_socket_state(c, &state));
+    CHECK(state == SOCKIT_STATE_MASTER);
+    CHECK_OK(sockit_socket_settimeout(c, 5, NULL));
+    CHECK_OK(sockit_socket_connect(c, "127.0.0.1", port));
     CHECK_OK(sockit_socket_accept(m, &a));
     sockit_socket_free(c);
     sockit_socket_free(a);

@@ -44,7 +44,7 @@ int main(void) {
     sockit_sleep(0);
     sockit_sleep(NAN);
     sockit_sleep(-INFINITY);
-    CHECK(sockit_gettime() - t < 0.01);
+    CHECK(sockit_gettime() - t < 0.5); /* no sleep; loose for valgrind on a busy machine */
 
     /* A signal (handler installed without SA_RESTART) does not cut the sleep short. */
     struct sigaction sa;

@@ -116,7 +116,7 @@ static void timeouts(void) {
     double t = sockit_gettime();
     CHECK_STATUS(sockit_udp_receive(u, 10, buf), SOCKIT_TIMEOUT);
     CHECK(strcmp(sockit_last_error(), "receive: timeout") == 0);
-    CHECK(sockit_gettime() - t < 0.05);
+    CHECK(sockit_gettime() - t < 0.5); /* no wait; loose for valgrind on a busy machine */
     CHECK_OK(sockit_udp_settimeout(u, 0.05, "block"));
     t = sockit_gettime();
     CHECK_STATUS(sockit_udp_receivefrom(u, 10, buf, NULL, NULL), SOCKIT_TIMEOUT);

@@ -120,10 +120,80 @@ static void test_escape(void) {
     CHECK_STATUS(sockit_url_unescape((const uint8_t *)"x", 1, NULL), SOCKIT_INVALID);
 }
 
+/* LuaSocket 3's reading: sockit_url_split never refuses but the empty URL, and hands out
+ * ranges of the input (so any bytes work, NUL included). */
+static void expect_span(const char *url, size_t len, const size_t *starts, const size_t *lens,
+                        const bool *present, sockit_url_part part, const char *want) {
+    if (!want) {
+        CHECK(!present[part] && starts[part] == 0 && lens[part] == 0);
+        return;
+    }
+    CHECK(present[part] && lens[part] == strlen(want) && starts[part] + lens[part] <= len &&
+          memcmp(url + starts[part], want, lens[part]) == 0);
+}
+
+static void test_split(void) {
+    size_t starts[SOCKIT_URL_PARTS], lens[SOCKIT_URL_PARTS];
+    bool present[SOCKIT_URL_PARTS];
+    const char *u = "ftp://u$e%r:p?a#s;s@host:abc/x;t=i";
+    size_t n = strlen(u);
+    CHECK_OK(sockit_url_split((const uint8_t *)u, n, starts, lens, present));
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_SCHEME, "ftp");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_USERINFO, "u$e%r:p?a#s;s");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_USER, "u$e%r");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_PASSWORD, "p?a#s;s");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_HOST, "host");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_PORT, "abc");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_PATH, "/x");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_PARAMS, "t=i");
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_QUERY, NULL);
+    expect_span(u, n, starts, lens, present, SOCKIT_URL_FRAGMENT, NULL);
+    /* a NUL inside the path, the authority up to the first slash */
+    const char bin[] = "//h?q#f/a\0b";
+    CHECK_OK(sockit_url_split((const uint8_t *)bin, sizeof bin - 1, starts, lens, present));
+    expect_span(bin, sizeof bin - 1, starts, lens, present, SOCKIT_URL_HOST, "h?q#f");
+    CHECK(present[SOCKIT_URL_PATH] && lens[SOCKIT_URL_PATH] == 4 &&
+          memcmp(bin + starts[SOCKIT_URL_PATH], "/a\0b", 4) == 0);
+    /* the empty URL, NULL arrays */
+    CHECK_STATUS(sockit_url_split((const uint8_t *)"", 0, starts, lens, present), SOCKIT_INVALID);
+    CHECK(!present[SOCKIT_URL_SCHEME] && !present[SOCKIT_URL_PATH]);
+    CHECK(strstr(sockit_last_error(), "invalid url") != NULL);
+    CHECK_STATUS(sockit_url_split(NULL, 3, starts, lens, present), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_url_split((const uint8_t *)"a", 1, NULL, lens, present), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_url_split((const uint8_t *)"a", 1, starts, lens, NULL), SOCKIT_INVALID);
+}
+
+static void test_absolute_luasocket(void) {
+    const char *base = "http://a/b/c/d;p?q";
+    const char *cases[][2] = {
+        {"g?y/./x", "http://a/b/c/g?y/x"}, {"g#s/./x", "http://a/b/c/g#s/x"},
+        {";x", "http://a/b/c/d;x"}, {"", "http://a/b/c/d;p?q"}, {"?y", "http://a/b/c/d;p?y"},
+        {"../../../g", "http://a/g"}, {"g:h", "g:h"}, {"//g/./x", "http://g/x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_OK(sockit_url_absolute_luasocket((const uint8_t *)base, strlen(base),
+                                               (const uint8_t *)cases[i][0], strlen(cases[i][0]), V));
+        CHECK_WHY(strcmp(sockit_buffer_cstr(V), cases[i][1]) == 0, cases[i][0]);
+    }
+    /* a base without a slash, an empty base (dots removed from the reference) */
+    CHECK_OK(sockit_url_absolute_luasocket((const uint8_t *)"x", 1, (const uint8_t *)"y", 1, V));
+    CHECK(strcmp(sockit_buffer_cstr(V), "/y") == 0);
+    CHECK_OK(sockit_url_absolute_luasocket(NULL, 0, (const uint8_t *)"a/../b", 6, V));
+    CHECK(strcmp(sockit_buffer_cstr(V), "b") == 0);
+    /* the RFC 3986 resolver answers differently for the same reference */
+    CHECK_OK(sockit_url_absolute(base, "g?y/./x", V));
+    CHECK(strcmp(sockit_buffer_cstr(V), "http://a/b/c/g?y/./x") == 0);
+    CHECK_STATUS(sockit_url_absolute_luasocket(NULL, 1, (const uint8_t *)"y", 1, V), SOCKIT_INVALID);
+    CHECK_STATUS(sockit_url_absolute_luasocket((const uint8_t *)"x", 1, (const uint8_t *)"y", 1, NULL),
+                 SOCKIT_INVALID);
+}
+
 int main(void) {
     V = sockit_buffer_new();
     test_parse();
     test_malformed();
+    test_split();
+    test_absolute_luasocket();
     test_absolute();
     test_escape();
     sockit_buffer_free(V);

@@ -3,10 +3,10 @@
  * 1.3b's global API (connect, bind, select, receive, send, ...) from sockit through
  * lua_socketlibopen.
  *
- * Build, from the repository root after `make` (static library; or link -lsockit):
- *   cc -Iinclude -Ilua_glue $(pkg-config --cflags lua5.1) -o lua_host \
- *      examples/lua_host.c lua_glue/socketlib.c lua_glue/classic_proto.c target/release/libsockit.a \
- *      $(pkg-config --libs lua5.1) -lpthread -ldl -lm
+ * Build, after `make install` (which installs sockit_lua.h, libsockit-lua51.a and
+ * sockit-lua51.pc; for a prefix outside pkg-config's search path set
+ * PKG_CONFIG_PATH=<prefix>/lib/pkgconfig):
+ *   cc examples/lua_host.c -o lua_host $(pkg-config --cflags --libs sockit-lua51)
  * Run:
  *   ./lua_host script.lua [args...]   runs the script (args in the global table arg)
  *   ./lua_host                        runs a small loopback echo demo
@@ -18,7 +18,7 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
-#include "socketlib.h"
+#include "sockit_lua.h"
 
 /* The demo: a server and a client in one script, on an ephemeral loopback port. */
 static const char demo[] =

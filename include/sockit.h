@@ -107,6 +107,12 @@
 #define SOCKIT_VERSION_PATCH 0
 
 /**
+ * The number of parts of a URL: `SOCKIT_URL_SCHEME` .. `SOCKIT_URL_FRAGMENT`, the size
+ * of the arrays `sockit_url_split` fills.
+ */
+#define SOCKIT_URL_PARTS 11
+
+/**
  * An address family. Calls that take a family take it as an `int` holding one of these
  * values (so that any integer a caller passes is checked); calls that report one write
  * it through a `sockit_family *`.
@@ -216,6 +222,12 @@ typedef enum {
    * Closed: only close and free do anything.
    */
   SOCKIT_STATE_CLOSED = 3,
+  /**
+   * A client whose connect is in progress (`sockit_socket_connect` ran out of time):
+   * select it for writing, then call `sockit_socket_connect` again to complete it.
+   * Sends and receives wait for the connect as their timeouts allow.
+   */
+  SOCKIT_STATE_CONNECTING = 4,
 } sockit_state;
 
 /**
@@ -493,6 +505,12 @@ typedef struct sockit_url sockit_url;
 typedef int sockit_form_event;
 
 /**
+ * Which redirects `sockit_http_perform` follows (when following is on, see
+ * `sockit_http_request_set_redirect`): one of `SOCKIT_REDIRECT_*`.
+ */
+typedef int sockit_redirect_rules;
+
+/**
  * Source callback. It gets an empty `chunk` buffer and `*end == false`; it appends the
  * next chunk to `chunk` and returns `SOCKIT_OK`, or sets `*end = true` at the end of the
  * data, or returns another status to fail (see `sockit_callback_error`). It is not called
@@ -642,6 +660,21 @@ typedef int sockit_url_part;
  * The current field's value is complete.
  */
 #define SOCKIT_FORM_END 3
+
+/**
+ * The default: 301, 302, 307 and 308 for GET and HEAD requests without a body, 303 for
+ * any method (becoming GET; HEAD stays HEAD); a redirect loop or more than
+ * `max_redirects` fail with `SOCKIT_PROTOCOL`.
+ */
+#define SOCKIT_REDIRECT_STRICT 0
+
+/**
+ * LuaSocket 3's choices (`socket.http`): 301, 302, 303 and 307 only, for GET and HEAD
+ * (spelled so) without a body; the next request is a GET; the Location (blanks removed)
+ * is resolved as `sockit_url_absolute_luasocket` does; after `max_redirects` the 3xx
+ * response is the result and its body goes to the sink.
+ */
+#define SOCKIT_REDIRECT_LUASOCKET 1
 
 /**
  * LuaSocket's "by-length": exactly `length` bytes, then the end. If the peer closes
@@ -1253,6 +1286,13 @@ sockit_status sockit_http_request_set_redirect(sockit_http_request *req,
                                                int max_redirects);
 
 /**
+ * Chooses the redirect rules of a request (`SOCKIT_REDIRECT_STRICT` by default).
+ * Never blocks.
+ */
+sockit_status sockit_http_request_set_redirect_rules(sockit_http_request *req,
+                                                     sockit_redirect_rules rules);
+
+/**
  * Sends the request through an HTTP proxy "http://[user:password@]host[:port]" (the
  * credentials become Proxy-Authorization); NULL for none. Never blocks.
  */
@@ -1331,6 +1371,12 @@ sockit_status sockit_http_response_info(sockit_http_response *resp,
  * The URL of the last request made (after redirects) into `url` (text). Never blocks.
  */
 sockit_status sockit_http_response_url(sockit_http_response *resp, sockit_buffer *url);
+
+/**
+ * The Location of the last redirect followed, as the server sent it (blanks around it
+ * removed), into `location` (text; empty when no redirect was followed). Never blocks.
+ */
+sockit_status sockit_http_response_location(sockit_http_response *resp, sockit_buffer *location);
 
 /**
  * The body collected by a perform without sink, copied into `body` (cleared first).
@@ -2990,10 +3036,20 @@ sockit_status sockit_socket_listen(sockit_socket *s, int backlog);
  * one) in turn, each with a fresh descriptor that gets the options set so far and the
  * address bound so far; the timeouts restart for each address. On success the socket is
  * a client; when every attempt fails it is still a master (`sockit_socket_getfd` may
- * give a new descriptor). With a zero timeout only the first address is tried and the
- * connect goes on in the background: the socket becomes a client and `SOCKIT_TIMEOUT`
- * is returned; select it for writing to learn when it is up (its first read or write
- * reports a failure). Blocks during name resolution and while connecting.
+ * give a new descriptor).
+ *
+ * Non-blocking connect, as LuaSocket does it: when the time runs out while an attempt
+ * is in flight (at once with a zero timeout, which tries only the first address) the
+ * call returns `SOCKIT_TIMEOUT` and the socket is `SOCKIT_STATE_CONNECTING`; select it
+ * for writing to learn when the attempt is over, then call `sockit_socket_connect`
+ * again: it continues the same attempt (`host` and `port` are used only if it must
+ * start over, after a read or write saw it fail) and returns `SOCKIT_OK` once connected,
+ * `SOCKIT_TIMEOUT` while it is still in progress (waiting as the timeouts allow), or the
+ * attempt's error (the next address is tried first, if any; after the last one the
+ * socket is a master again). On a connected client it returns `SOCKIT_ISCONN`
+ * ("already connected"). Reads and writes on a connecting socket wait for the connect
+ * as their timeouts allow and report its failure. Blocks during name resolution and
+ * while connecting, within the timeouts.
  */
 sockit_status sockit_socket_connect(sockit_socket *s, const char *host, int port);
 
@@ -3807,10 +3863,47 @@ sockit_status sockit_url_set(sockit_url *url, sockit_url_part part, const char *
 sockit_status sockit_url_build(const sockit_url *url, sockit_buffer *out);
 
 /**
- * Resolves the reference `relative` against `base` (RFC 3986 section 5.2) into `out`.
- * An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
+ * Resolves the reference `relative` against `base` (the RFC 3986 resolver, section 5.2)
+ * into `out`; `sockit_url_absolute_luasocket` resolves as LuaSocket 3 does, which
+ * differs from it on some references. An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
  */
-sockit_status sockit_url_absolute(const char *base, const char *relative, sockit_buffer *out);
+sockit_status sockit_url_absolute(const char *base,
+                                  const char *relative,
+                                  sockit_buffer *out);
+
+/**
+ * Splits `url` (`len` bytes, any bytes) exactly as LuaSocket 3's `socket.url.parse`
+ * does, where `sockit_url_parse` is strict: nothing is refused but an empty URL, a port
+ * is kept as text (possibly empty or not a number), the authority ends only at a `/`
+ * (so it may hold `?`, `#` or `;`), the first `@` ends the userinfo. Fills the three
+ * caller-owned arrays of `SOCKIT_URL_PARTS` entries, indexed by `sockit_url_part`: for a
+ * part that is there `present[i]` is true and the part is the `lens[i]` bytes at
+ * `url + starts[i]`; for one that is not, `present[i]` is false and `starts[i]`,
+ * `lens[i]` are 0. An empty URL gives `SOCKIT_INVALID` ("invalid url") with every part
+ * absent. Never blocks.
+ */
+sockit_status sockit_url_split(const uint8_t *url,
+                               size_t len,
+                               size_t *starts,
+                               size_t *lens,
+                               bool *present);
+
+/**
+ * Resolves `relative` against `base` (each `*_len` bytes, any bytes) exactly as LuaSocket
+ * 3's `socket.url.absolute` does, into `out`; `sockit_url_absolute` is the RFC 3986
+ * resolver. LuaSocket's rules: an empty base gives the reference, an empty reference the
+ * base, a reference with a scheme is kept; otherwise the reference takes the base's
+ * scheme and, without an authority of its own, the base's authority and then path,
+ * params and query, each only when it has none of the one before (a relative path joins
+ * the base path after its last `/`, or `/`). The result then has LuaSocket's dot
+ * segments removed over its whole text, query and fragment included ("g?y/./x" gives
+ * ".../g?y/x"). Never fails on any input but NULL pointers. Never blocks.
+ */
+sockit_status sockit_url_absolute_luasocket(const uint8_t *base,
+                                            size_t base_len,
+                                            const uint8_t *relative,
+                                            size_t relative_len,
+                                            sockit_buffer *out);
 
 /**
  * `socket.url.escape`: every byte of `data` except ASCII letters, digits and `_` becomes

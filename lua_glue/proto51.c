@@ -49,54 +49,39 @@ static const char *const url_fields[] = {
 };
 #define URL_NFIELDS 11
 
-/* url_parse(s): a table of the fields present, or nil and the error. */
+/* url_parse(s): LuaSocket 3's fields of s (sockit_url_split), set in the table at index
+ * 2 when one is given (the defaults), else in a new table; nil, "invalid url" for "". */
 static int url_parse(lua_State *L)
 {
-    const char *s = luaL_checkstring(L, 1);
-    sockit_url *u = NULL;
-    sockit_buffer *b = lt_scratch(L, 0);
-    sockit_status st = sockit_url_parse(s, &u);
+    size_t n, starts[SOCKIT_URL_PARTS], lens[SOCKIT_URL_PARTS];
+    bool present[SOCKIT_URL_PARTS];
+    const char *s = luaL_checklstring(L, 1, &n);
+    sockit_status st = sockit_url_split((const uint8_t *)s, n, starts, lens, present);
     int i;
     if (st != SOCKIT_OK)
         return pushfail(L, st);
-    lua_createtable(L, 0, URL_NFIELDS);
+    if (lua_istable(L, 2))
+        lua_pushvalue(L, 2);
+    else
+        lua_createtable(L, 0, URL_NFIELDS);
     for (i = 0; i < URL_NFIELDS; i++) {
-        bool present = false;
-        if (sockit_url_get(u, i, b, &present) == SOCKIT_OK && present) {
-            lt_pushbuffer(L, b);
+        if (present[i]) {
+            lua_pushlstring(L, s + starts[i], lens[i]);
             lua_setfield(L, -2, url_fields[i]);
         }
     }
-    sockit_url_free(u);
     return 1;
 }
 
-/* url_build(t): the URL string, or nil and the error (a field sockit refuses). */
-static int url_build(lua_State *L)
-{
-    sockit_url *u = NULL;
-    sockit_buffer *b = lt_scratch(L, 0);
-    sockit_status st;
-    int i;
-    luaL_checktype(L, 1, LUA_TTABLE);
-    st = sockit_url_new(&u);
-    for (i = 0; st == SOCKIT_OK && i < URL_NFIELDS; i++) {
-        const char *v = optfield(L, 1, url_fields[i]);
-        if (v)
-            st = sockit_url_set(u, i, v);
-    }
-    if (st == SOCKIT_OK)
-        st = sockit_url_build(u, b);
-    sockit_url_free(u);
-    return pushresult(L, st, b);
-}
-
+/* url_absolute(base, rel): LuaSocket 3's resolution (sockit_url_absolute_luasocket). */
 static int url_absolute(lua_State *L)
 {
-    const char *base = luaL_checkstring(L, 1);
-    const char *rel = luaL_checkstring(L, 2);
+    size_t bn, rn;
+    const char *base = luaL_checklstring(L, 1, &bn);
+    const char *rel = luaL_checklstring(L, 2, &rn);
     sockit_buffer *b = lt_scratch(L, 0);
-    return pushresult(L, sockit_url_absolute(base, rel, b), b);
+    return pushresult(L, sockit_url_absolute_luasocket((const uint8_t *)base, bn,
+                                                       (const uint8_t *)rel, rn, b), b);
 }
 
 typedef sockit_status (*bytesfn)(const uint8_t *, size_t, sockit_buffer *);
@@ -212,8 +197,9 @@ static sockit_status set_headers(lua_State *L, int t, sockit_http_request *req)
  * http_request(t): performs one request. t holds method, url (absolute), headers, source
  * and sink (LTN12 stages, native or Lua; no sink discards the body), redirect (false:
  * do not follow), maxredirects, proxy, timeout (seconds per wait), user and password
- * (Basic authentication). Returns code, headers, status line, final url and the number
- * of redirects followed; or nil and the error.
+ * (Basic authentication). Redirects follow LuaSocket's rules. Returns code, headers,
+ * status line, final url, the number of redirects followed, the trailers and the Location
+ * of the last redirect followed; or nil and the error.
  */
 static int http_request(lua_State *L)
 {
@@ -268,6 +254,8 @@ static int http_request(lua_State *L)
         st = sockit_http_request_set_auth(req, user, password ? password : "");
     if (st == SOCKIT_OK)
         st = sockit_http_request_set_redirect(req, follow, maxredir < 0 ? 0 : maxredir);
+    if (st == SOCKIT_OK)
+        st = sockit_http_request_set_redirect_rules(req, SOCKIT_REDIRECT_LUASOCKET);
     if (st == SOCKIT_OK && proxy)
         st = sockit_http_request_set_proxy(req, proxy);
     if (st == SOCKIT_OK)
@@ -292,13 +280,6 @@ static int http_request(lua_State *L)
     st = sockit_http_perform(NULL, req, sink, resp);
     sockit_http_request_free(req);
     sockit_sink_free(sink);
-    /* LuaSocket stops following after maxredirects and returns that 3xx response */
-    if (st == SOCKIT_PROTOCOL && g.ctx->raise_ref == LUA_NOREF) {
-        int code = sockit_http_response_code(resp);
-        const char *m = sockit_last_error();
-        if (code >= 300 && code < 400 && m && strstr(m, "too many redirects"))
-            st = SOCKIT_OK;
-    }
     if (g.ctx->raise_ref != LUA_NOREF || st != SOCKIT_OK) {
         sockit_http_response_free(resp);
         lt_leave(L, &g);
@@ -319,8 +300,13 @@ static int http_request(lua_State *L)
     sockit_http_response_info(resp, NULL, &redirects, NULL);
     lua_pushnumber(L, redirects);
     push_fields(L, resp, 1);
+    {
+        sockit_buffer *b = lt_scratch(L, 0);
+        sockit_http_response_location(resp, b);
+        lt_pushbuffer(L, b);
+    }
     sockit_http_response_free(resp);
-    return 6;
+    return 7;
 }
 
 /* ---------------------------------------------------------------- socket.ftp */
@@ -762,7 +748,6 @@ static int smtp_message(lua_State *L)
 
 static const luaL_Reg proto_funcs[] = {
     {"url_parse", url_parse},
-    {"url_build", url_build},
     {"url_absolute", url_absolute},
     {"url_escape", url_escape},
     {"url_unescape", url_unescape},

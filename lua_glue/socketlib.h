@@ -1,5 +1,7 @@
 /*
- * socketlib.h: the one C entry point of sockit's LuaSocket 1.3b compatibility layer.
+ * socketlib.h: the one C entry point of sockit's LuaSocket 1.3b compatibility layer,
+ * lua_socketlibopen (declared in sockit_lua.h, which also declares the luaopen_*
+ * functions of the Lua 5.1 modules).
  *
  * Build socketlib.c against your interpreter's headers (Lua 4.0 or Lua 5.1/LuaJIT), link
  * it with the sockit library, and call lua_socketlibopen(L) once on a state that has the
@@ -11,16 +13,6 @@
 #ifndef SOCKIT_LUA_SOCKETLIB_H
 #define SOCKIT_LUA_SOCKETLIB_H
 
-#include "lua.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-int lua_socketlibopen(lua_State *L);
-
-#ifdef __cplusplus
-}
-#endif
+#include "sockit_lua.h"
 
 #endif

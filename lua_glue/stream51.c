@@ -98,6 +98,7 @@ static void sync_class(lua_State *L, int i, stream_obj *o)
         o->cls = NEED_MASTER;
         break;
     case SOCKIT_STATE_CLIENT:
+    case SOCKIT_STATE_CONNECTING: /* LuaSocket: a client while its connect goes on */
         cls = o->c->client;
         o->cls = NEED_CLIENT;
         break;
@@ -136,10 +137,29 @@ static int m_bind(lua_State *L)
     return sk51_okfail(L, st);
 }
 
+/* LuaSocket 3 connects a closed tcp object again, on a new descriptor: the object gets a
+ * fresh master socket with its timeouts (unless its handle is held by a source or sink). */
+static void reopen_closed(stream_obj *o)
+{
+    sockit_state state;
+    sockit_socket *fresh = NULL;
+    double block = -1, total = -1;
+    if (o->base.lent || sockit_socket_state(o->base.s, &state) != SOCKIT_OK ||
+        state != SOCKIT_STATE_CLOSED || sockit_tcp_new(o->base.family, &fresh) != SOCKIT_OK)
+        return;
+    sockit_socket_gettimeout(o->base.s, &block, &total);
+    sockit_socket_settimeout(fresh, block, "b");
+    sockit_socket_settimeout(fresh, total, "t");
+    sockit_socket_free(o->base.s);
+    o->base.s = fresh;
+}
+
 static int m_connect(lua_State *L)
 {
     stream_obj *o = check_stream(L, 1, NEED_ANY);
     sockit_status st;
+    if (!is_unix(o))
+        reopen_closed(o);
     if (is_unix(o)) {
         st = sockit_socket_connect_path(o->base.s, luaL_checkstring(L, 2));
     } else {

@@ -38,6 +38,13 @@ test_deps=(
     "libluajit-5.1-dev|test -f /usr/include/luajit-2.1/lua.h"
     "curl|command -v curl"
     "wrk|command -v wrk"
+    # Lua libraries built on LuaSocket, run over sockit (scripts/test-lua-libs.sh)
+    "lua-copas|test -f /usr/share/lua/5.1/copas.lua"
+    "lua-sec|test -f /usr/share/lua/5.1/ssl/https.lua"
+    "lua-redis|test -f /usr/share/lua/5.1/redis.lua"
+    "redis-server|command -v redis-server"
+    "openssl|command -v openssl"
+    "luarocks|command -v luarocks"
 )
 bench_deps=(
     "nginx-light|command -v nginx || test -x /usr/sbin/nginx"

@@ -30,6 +30,8 @@ lua4_dir=${LUA4_DIR:-}
 logdir=build/test-lua-proto
 mkdir -p "$logdir"
 
+tap_timeout=600
+. scripts/lua-tap.sh
 passed=0
 failed=0
 skipped=0
@@ -87,32 +89,8 @@ set -a
 . "$env_file"
 set +a
 
-note() { printf '%s\n' "$*"; }
 
-run_tap() {
-    label=$1
-    shift
-    log="$logdir/$(printf '%s' "$label" | tr -c 'A-Za-z0-9_.-' '_').log"
-    timeout 600 "$@" >"$log" 2>&1
-    rc=$?
-    ok=$(grep -c '^ok ' "$log")
-    bad=$(grep -c '^not ok ' "$log")
-    passed=$((passed + ok))
-    failed=$((failed + bad))
-    if [ "$bad" -eq 0 ] && [ "$rc" -ne 0 ]; then
-        failed=$((failed + 1))
-        note "FAIL $label: exited with status $rc after $ok checks"
-        tail -n 15 "$log" | sed 's/^/    /'
-    elif [ "$bad" -ne 0 ]; then
-        note "FAIL $label: $bad of $((ok + bad)) checks failed"
-        grep '^not ok ' "$log" | sed 's/^/    /'
-    else
-        note "ok   $label ($ok checks)"
-        [ "$verbose" = 1 ] && sed 's/^/    /' "$log"
-    fi
-}
 
-selected() { [ -z "$filter" ] || case "$1" in *"$filter"*) return 0 ;; *) return 1 ;; esac; }
 
 luas=lua5.1
 if command -v luajit >/dev/null 2>&1; then luas="$luas luajit"; else note "luajit not found: LuaJIT runs skipped"; fi
@@ -147,7 +125,8 @@ for t in tests/lua/proto_*.lua tests/lua40/proto_*.lua; do
         ;;
     *)
         for lua in $luas; do
-            LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" run_tap "$lua $name" "$lua" "$t"
+            LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_EXPECT_SOCKIT=1 \
+                run_tap "$lua $name" "$lua" "$t"
         done
         ;;
     esac

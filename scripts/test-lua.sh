@@ -34,11 +34,11 @@ lua4_dir=${LUA4_DIR:-}
 logdir=build/test-lua
 mkdir -p "$logdir"
 
+. scripts/lua-tap.sh
 passed=0
 failed=0
 skipped=0
 
-note() { printf '%s\n' "$*"; }
 
 if [ "${SOCKIT_TEST_NO_BUILD:-0}" != 1 ]; then
     scripts/build-lua51.sh >"$logdir/build.log" 2>&1 &&
@@ -68,31 +68,6 @@ ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 SOCKIT_FD_LIMIT=$(ulimit -n)
 export SOCKIT_FD_LIMIT
 
-# run_tap <label> <command...>: runs one script, counts its checks.
-run_tap() {
-    label=$1
-    shift
-    log="$logdir/$(printf '%s' "$label" | tr -c 'A-Za-z0-9_.-' '_').log"
-    timeout 300 "$@" >"$log" 2>&1
-    rc=$?
-    ok=$(grep -c '^ok ' "$log")
-    bad=$(grep -c '^not ok ' "$log")
-    passed=$((passed + ok))
-    failed=$((failed + bad))
-    if [ "$bad" -eq 0 ] && [ "$rc" -ne 0 ]; then
-        failed=$((failed + 1))
-        bad=1
-        note "FAIL $label: exited with status $rc after $ok checks"
-        tail -n 15 "$log" | sed 's/^/    /'
-    elif [ "$bad" -ne 0 ]; then
-        note "FAIL $label: $bad of $((ok + bad)) checks failed"
-        grep '^not ok ' "$log" | sed 's/^/    /'
-        grep -v '^ok \|^not ok \|^#' "$log" | tail -n 10 | sed 's/^/    /'
-    else
-        note "ok   $label ($ok checks)"
-        [ "$verbose" = 1 ] && sed 's/^/    /' "$log"
-    fi
-}
 
 # run_diff <label> <script> <lua>: the script's output under LuaSocket 3 and sockit.
 run_diff() {
@@ -115,7 +90,6 @@ run_diff() {
     fi
 }
 
-selected() { [ -z "$filter" ] || case "$1" in *"$filter"*) return 0 ;; *) return 1 ;; esac; }
 
 luas=lua5.1
 if have luajit; then luas="$luas luajit"; else note "luajit not found: LuaJIT runs skipped"; fi
@@ -146,13 +120,13 @@ for t in tests/lua/*.lua; do
     case "$name" in
     socket_*)
         for lua in $luas; do
-            LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_LUA="$lua" \
+            LUA_PATH="$out51/?.lua;;" LUA_CPATH="$out51/?.so;;" SOCKIT_LUA="$lua" SOCKIT_EXPECT_SOCKIT=1 \
                 run_tap "$lua $name" "$lua" "$t"
         done
         ;;
     dbgsocket_*)
         for lua in $luas; do
-            LUA_PATH="$out51d/?.lua;;" LUA_CPATH="$out51d/?.so;;" SOCKIT_LUA="$lua" \
+            LUA_PATH="$out51d/?.lua;;" LUA_CPATH="$out51d/?.so;;" SOCKIT_LUA="$lua" SOCKIT_EXPECT_SOCKIT=1 \
                 run_tap "$lua DEBUG $name" "$lua" "$t"
         done
         ;;

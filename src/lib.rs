@@ -28,6 +28,8 @@ pub mod server;
 pub mod sys;
 /// cbindgen:ignore
 pub mod url;
+/// cbindgen:ignore
+pub mod url_luasocket;
 
 pub use error::{Error, ErrorKind, Result};
 

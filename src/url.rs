@@ -1,5 +1,8 @@
 //! URLs: parse, build, resolve relative references, escape, and path segments.
 //!
+//! This is the strict side, for the C API: `crate::url_luasocket` reads and resolves URLs
+//! exactly as LuaSocket 3 does (what the Lua module `socket.url` uses).
+//!
 //! [`Url::parse`] splits a URL into LuaSocket's fields (`socket.url.parse`), using the
 //! grammar `scheme://userinfo@host:port/path;params?query#fragment` with
 //! `userinfo = user:password`; the leading `/` belongs to the path, a bracketed IPv6

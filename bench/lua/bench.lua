@@ -5,6 +5,9 @@
 --                         as "*a", or as 8 KiB blocks; a second process sends
 --   select                1,000 sockets (500 connected pairs), 20,000 select calls with
 --                         one socket readable
+--   copas                 a copas echo server and, in a second process with the same
+--                         library, size_mib (default 1,000) copas clients of 100 lines
+--                         each (bench/lua/copas.lua)
 -- (The ltn12/mime pipeline and http.request cases are in proto.lua, run by run-proto.sh.)
 local socket = require("socket")
 local case = arg[1]
@@ -71,6 +74,9 @@ elseif case == "select" then
         assert(#r == 1)
     end
     dt = socket.gettime() - t0
+elseif case == "copas" then
+    local interpreter = arg[-1] or "lua5.1"
+    dt = dofile("bench/lua/copas.lua")(interpreter, tonumber(arg[2] or "1000"), 100)
 else
     error("unknown case " .. tostring(case))
 end

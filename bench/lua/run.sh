@@ -29,6 +29,13 @@ row "receive ${mib} MiB as lines" 2 lines "$mib" "$sender"
 row "receive ${mib} MiB as *a" 1 all "$mib" "$sender"
 row "receive ${mib} MiB as 8 KiB blocks" 1 blocks "$mib" "$sender"
 row "select over 1,000 sockets x20000" 1 select 0 "$sender"
+# copas: most of the time goes to copas's own Lua scheduler and to the kernel, the same
+# for both libraries; the socket library's share is what sockit can make smaller.
+if (unset LUA_PATH LUA_CPATH; lua5.1 -e 'require "copas"') 2>/dev/null; then
+    row "copas echo: 1,000 clients x 100 lines" 1.5 copas 1000
+else
+    echo "copas (lua-copas) is not installed: no copas row (scripts/install-deps.sh --bench installs it)"
+fi
 
 # The pipeline (ltn12 + mime) and http.request rows.
 bash "$(dirname "$0")/run-proto.sh" && [ "$rows_failed" -eq 0 ]

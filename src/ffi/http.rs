@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::io::timeout::{secs_to_duration, Timeout};
 use crate::ltn12::{BoxSource, Source};
 use crate::proto::headers::{canonic, canonic_lookup, Headers, CANONIC};
-use crate::proto::http::client::{Body, Client, Request, Response};
+use crate::proto::http::client::{Body, Client, RedirectRules, Request, Response};
 use crate::proto::http::head::check_method;
 use std::ffi::{c_char, c_int};
 
@@ -393,6 +393,37 @@ pub unsafe extern "C" fn sockit_http_request_set_redirect(
     })
 }
 
+/// Which redirects `sockit_http_perform` follows (when following is on, see
+/// `sockit_http_request_set_redirect`): one of `SOCKIT_REDIRECT_*`.
+#[allow(non_camel_case_types)]
+pub type sockit_redirect_rules = c_int;
+/// The default: 301, 302, 307 and 308 for GET and HEAD requests without a body, 303 for
+/// any method (becoming GET; HEAD stays HEAD); a redirect loop or more than
+/// `max_redirects` fail with `SOCKIT_PROTOCOL`.
+pub const SOCKIT_REDIRECT_STRICT: sockit_redirect_rules = 0;
+/// LuaSocket 3's choices (`socket.http`): 301, 302, 303 and 307 only, for GET and HEAD
+/// (spelled so) without a body; the next request is a GET; the Location (blanks removed)
+/// is resolved as `sockit_url_absolute_luasocket` does; after `max_redirects` the 3xx
+/// response is the result and its body goes to the sink.
+pub const SOCKIT_REDIRECT_LUASOCKET: sockit_redirect_rules = 1;
+
+/// Chooses the redirect rules of a request (`SOCKIT_REDIRECT_STRICT` by default).
+/// Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_http_request_set_redirect_rules(
+    req: *mut sockit_http_request,
+    rules: sockit_redirect_rules,
+) -> sockit_status {
+    guard(|| {
+        let rules = match rules {
+            SOCKIT_REDIRECT_STRICT => RedirectRules::Strict,
+            SOCKIT_REDIRECT_LUASOCKET => RedirectRules::LuaSocket,
+            n => return Err(Error::invalid(format!("redirect rules {n} are unknown"))),
+        };
+        set_request(req, |r| r.redirect_rules = rules)
+    })
+}
+
 /// Sends the request through an HTTP proxy "http://[user:password@]host[:port]" (the
 /// credentials become Proxy-Authorization); NULL for none. Never blocks.
 #[no_mangle]
@@ -554,6 +585,22 @@ pub unsafe extern "C" fn sockit_http_response_url(
             return Err(Error::invalid("url is NULL"));
         }
         put_text(url, u.as_bytes())
+    })
+}
+
+/// The Location of the last redirect followed, as the server sent it (blanks around it
+/// removed), into `location` (text; empty when no redirect was followed). Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_http_response_location(
+    resp: *mut sockit_http_response,
+    location: *mut sockit_buffer,
+) -> sockit_status {
+    guard(|| {
+        let l = sockit_http_response::with(resp, |r| Ok(r.resp.location.clone()))?;
+        if location.is_null() {
+            return Err(Error::invalid("location is NULL"));
+        }
+        put_text(location, l.as_bytes())
     })
 }
 

@@ -45,6 +45,10 @@ pub enum sockit_state {
     SOCKIT_STATE_SERVER = 2,
     /// Closed: only close and free do anything.
     SOCKIT_STATE_CLOSED = 3,
+    /// A client whose connect is in progress (`sockit_socket_connect` ran out of time):
+    /// select it for writing, then call `sockit_socket_connect` again to complete it.
+    /// Sends and receives wait for the connect as their timeouts allow.
+    SOCKIT_STATE_CONNECTING = 4,
 }
 
 /// How a Moonbridge read or drain ended (`sockit_read_end`).
@@ -424,10 +428,20 @@ pub unsafe extern "C" fn sockit_socket_listen(
 /// one) in turn, each with a fresh descriptor that gets the options set so far and the
 /// address bound so far; the timeouts restart for each address. On success the socket is
 /// a client; when every attempt fails it is still a master (`sockit_socket_getfd` may
-/// give a new descriptor). With a zero timeout only the first address is tried and the
-/// connect goes on in the background: the socket becomes a client and `SOCKIT_TIMEOUT`
-/// is returned; select it for writing to learn when it is up (its first read or write
-/// reports a failure). Blocks during name resolution and while connecting.
+/// give a new descriptor).
+///
+/// Non-blocking connect, as LuaSocket does it: when the time runs out while an attempt
+/// is in flight (at once with a zero timeout, which tries only the first address) the
+/// call returns `SOCKIT_TIMEOUT` and the socket is `SOCKIT_STATE_CONNECTING`; select it
+/// for writing to learn when the attempt is over, then call `sockit_socket_connect`
+/// again: it continues the same attempt (`host` and `port` are used only if it must
+/// start over, after a read or write saw it fail) and returns `SOCKIT_OK` once connected,
+/// `SOCKIT_TIMEOUT` while it is still in progress (waiting as the timeouts allow), or the
+/// attempt's error (the next address is tried first, if any; after the last one the
+/// socket is a master again). On a connected client it returns `SOCKIT_ISCONN`
+/// ("already connected"). Reads and writes on a connecting socket wait for the connect
+/// as their timeouts allow and report its failure. Blocks during name resolution and
+/// while connecting, within the timeouts.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_socket_connect(
     s: *mut sockit_socket,
@@ -1329,6 +1343,7 @@ pub unsafe extern "C" fn sockit_socket_state(
             State::Client => sockit_state::SOCKIT_STATE_CLIENT,
             State::Server => sockit_state::SOCKIT_STATE_SERVER,
             State::Closed => sockit_state::SOCKIT_STATE_CLOSED,
+            State::Connecting => sockit_state::SOCKIT_STATE_CONNECTING,
         };
         Ok(())
     })

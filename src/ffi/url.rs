@@ -11,6 +11,7 @@ use super::ltn12::out_handle;
 use super::status::sockit_status;
 use crate::error::{Error, Result};
 use crate::url::{self, Url};
+use crate::url_luasocket;
 use std::ffi::{c_char, c_int};
 
 /// A URL split into LuaSocket's fields (see `sockit_url_part`). Made by `sockit_url_parse`
@@ -162,8 +163,9 @@ pub unsafe extern "C" fn sockit_url_build(
     })
 }
 
-/// Resolves the reference `relative` against `base` (RFC 3986 section 5.2) into `out`.
-/// An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
+/// Resolves the reference `relative` against `base` (the RFC 3986 resolver, section 5.2)
+/// into `out`; `sockit_url_absolute_luasocket` resolves as LuaSocket 3 does, which
+/// differs from it on some references. An empty `base` gives `relative`. Malformed URLs give `SOCKIT_INVALID`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_url_absolute(
     base: *const c_char,
@@ -174,6 +176,84 @@ pub unsafe extern "C" fn sockit_url_absolute(
         let s = url::absolute(str_arg(base, "base")?, str_arg(relative, "relative")?)?;
         sockit_buffer::with(out, |b| {
             set_text(b, s.as_bytes());
+            Ok(())
+        })
+    })
+}
+
+/// The number of parts of a URL: `SOCKIT_URL_SCHEME` .. `SOCKIT_URL_FRAGMENT`, the size
+/// of the arrays `sockit_url_split` fills.
+pub const SOCKIT_URL_PARTS: usize = 11;
+
+/// Splits `url` (`len` bytes, any bytes) exactly as LuaSocket 3's `socket.url.parse`
+/// does, where `sockit_url_parse` is strict: nothing is refused but an empty URL, a port
+/// is kept as text (possibly empty or not a number), the authority ends only at a `/`
+/// (so it may hold `?`, `#` or `;`), the first `@` ends the userinfo. Fills the three
+/// caller-owned arrays of `SOCKIT_URL_PARTS` entries, indexed by `sockit_url_part`: for a
+/// part that is there `present[i]` is true and the part is the `lens[i]` bytes at
+/// `url + starts[i]`; for one that is not, `present[i]` is false and `starts[i]`,
+/// `lens[i]` are 0. An empty URL gives `SOCKIT_INVALID` ("invalid url") with every part
+/// absent. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_url_split(
+    url: *const u8,
+    len: usize,
+    starts: *mut usize,
+    lens: *mut usize,
+    present: *mut bool,
+) -> sockit_status {
+    guard(|| {
+        let data = bytes_arg(url, len, "url")?;
+        for (p, name) in [
+            (starts.is_null(), "starts"),
+            (lens.is_null(), "lens"),
+            (present.is_null(), "present"),
+        ] {
+            if p {
+                return Err(Error::invalid(format!("{name} is NULL")));
+            }
+        }
+        let starts = std::slice::from_raw_parts_mut(starts, SOCKIT_URL_PARTS);
+        let lens = std::slice::from_raw_parts_mut(lens, SOCKIT_URL_PARTS);
+        let present = std::slice::from_raw_parts_mut(present, SOCKIT_URL_PARTS);
+        let spans = url_luasocket::split(data);
+        for (i, span) in spans.iter().enumerate() {
+            present[i] = span.is_some();
+            let r = span.clone().unwrap_or(0..0);
+            starts[i] = r.start;
+            lens[i] = r.len();
+        }
+        if data.is_empty() {
+            return Err(Error::invalid("invalid url"));
+        }
+        Ok(())
+    })
+}
+
+/// Resolves `relative` against `base` (each `*_len` bytes, any bytes) exactly as LuaSocket
+/// 3's `socket.url.absolute` does, into `out`; `sockit_url_absolute` is the RFC 3986
+/// resolver. LuaSocket's rules: an empty base gives the reference, an empty reference the
+/// base, a reference with a scheme is kept; otherwise the reference takes the base's
+/// scheme and, without an authority of its own, the base's authority and then path,
+/// params and query, each only when it has none of the one before (a relative path joins
+/// the base path after its last `/`, or `/`). The result then has LuaSocket's dot
+/// segments removed over its whole text, query and fragment included ("g?y/./x" gives
+/// ".../g?y/x"). Never fails on any input but NULL pointers. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn sockit_url_absolute_luasocket(
+    base: *const u8,
+    base_len: usize,
+    relative: *const u8,
+    relative_len: usize,
+    out: *mut sockit_buffer,
+) -> sockit_status {
+    guard(|| {
+        let v = url_luasocket::absolute(
+            bytes_arg(base, base_len, "base")?,
+            bytes_arg(relative, relative_len, "relative")?,
+        );
+        sockit_buffer::with(out, |b| {
+            set_text(b, &v);
             Ok(())
         })
     })

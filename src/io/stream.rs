@@ -85,6 +85,12 @@ impl fmt::Debug for Wait<'_> {
 fn wait_ready(fd: RawFd, interest: Interest, wait: &mut Wait, dl: &Deadline) -> Result<()> {
     match wait {
         Wait::Timeout => {
+            // Out of time (a zero timeout, LuaSocket's non-blocking mode): the read or
+            // write that called has just found nothing to do, so polling would only say
+            // so again.
+            if dl.next_wait_ms() == 0 {
+                return Err(Error::kind(ErrorKind::Timeout));
+            }
             let events = match interest {
                 Interest::Read => POLLIN,
                 Interest::Write => POLLOUT,
@@ -290,6 +296,12 @@ impl Stream {
     /// True while a non-blocking connect has not been completed by a read or write.
     pub fn is_connecting(&self) -> bool {
         self.connecting
+    }
+
+    /// Marks a non-blocking connect as completed by its owner (who waited for it and
+    /// found SO_ERROR clear), so that reads and writes no longer wait for it.
+    pub(crate) fn set_connected(&mut self) {
+        self.connecting = false;
     }
 
     /// True when a read can make progress without the kernel: input is buffered, or the

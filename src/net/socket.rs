@@ -2,6 +2,9 @@
 //! states:
 //! - *master*: created, not yet connected or listening; options can be set, it can be
 //!   bound, then connected (becoming a client) or made to listen (becoming a server);
+//! - *connecting*: a connect is in progress (it was started with a zero timeout, or its
+//!   timeout ran out); the next `connect` continues it (LuaSocket's non-blocking
+//!   connect), and reads and writes wait for it as a client's would;
 //! - *client*: connected; all I/O goes through its buffered `Stream`;
 //! - *server*: listening; `accept` hands out clients;
 //! - *closed*: after `close`; only `close` (again) succeeds.
@@ -22,6 +25,7 @@ use crate::net::unix::{connect_sock, new_unix_socket, unix_addr};
 use crate::net::Pollable;
 use crate::sys::poll::{wait_fd, POLLIN};
 use socket2::{Domain, SockAddr};
+use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -32,6 +36,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Master,
+    /// A client whose connect is still in progress.
+    Connecting,
     Client,
     Server,
     Closed,
@@ -42,6 +48,7 @@ impl State {
     pub fn name(self) -> &'static str {
         match self {
             State::Master => "master",
+            State::Connecting => "connecting",
             State::Client => "client",
             State::Server => "server",
             State::Closed => "closed",
@@ -165,12 +172,42 @@ fn family_of(sock: &socket2::Socket) -> Option<AddrFamily> {
     }
 }
 
+/// A connect in progress: what a `connect` that could not finish within its timeout
+/// leaves behind, and what the next `connect` continues. The socket is a client over a
+/// stream whose connect(2) is in flight; this holds what the attempt needs to go on to
+/// the next address when that one fails.
+#[derive(Debug)]
+struct PendingConnect {
+    host: String,
+    port: u16,
+    /// Names the address in flight in messages ("connect localhost:80 ([::1]:80)").
+    what: String,
+    /// The resolved addresses not tried yet, in resolver order.
+    rest: VecDeque<SocketAddr>,
+    /// The master had its family before connect (made for it, or bound): a failed
+    /// attempt gives it a fresh socket of that family.
+    fixed: bool,
+}
+
+/// The error of a failed attempt, when the master could not get a fresh socket after it.
+fn remake_failed(attempt: &Error, remade: &Error) -> Error {
+    Error::new(
+        attempt.kind,
+        format!(
+            "{}; the socket could not be remade: {}",
+            attempt.msg, remade.msg
+        ),
+    )
+}
+
 /// A TCP or Unix stream socket in any state.
 pub struct Socket {
     kind: StreamKind,
     /// `None` only for a TCP master of family "any" that has no socket yet.
     family: Option<AddrFamily>,
     inner: Inner,
+    /// Set while the client's connect is in progress (state `Connecting`).
+    pending: Option<Box<PendingConnect>>,
     /// Timeouts of master and server sockets; a client's live in its stream.
     timeout: Timeout,
     /// Every option set on a master, applied to each socket it makes (the first, made
@@ -201,6 +238,7 @@ fn new_object(kind: StreamKind, family: Option<AddrFamily>, inner: Inner) -> Soc
         kind,
         family,
         inner,
+        pending: None,
         timeout: Timeout::default(),
         options: Vec::new(),
         bound: None,
@@ -266,6 +304,7 @@ impl Socket {
     pub fn state(&self) -> State {
         match self.inner {
             Inner::Master(_) => State::Master,
+            Inner::Client(_) if self.pending.is_some() => State::Connecting,
             Inner::Client(_) => State::Client,
             Inner::Server(_) => State::Server,
             Inner::Detached(_) | Inner::Closed => State::Closed,
@@ -299,6 +338,9 @@ impl Socket {
     pub fn stream(&mut self) -> Result<&mut Stream> {
         if !matches!(self.inner, Inner::Client(_)) {
             return Err(self.wrong_state("I/O", "client"));
+        }
+        if self.pending.is_some() {
+            self.settle_connect();
         }
         match &mut self.inner {
             Inner::Client(s) => Ok(s),
@@ -402,32 +444,86 @@ impl Socket {
     /// a client.
     ///
     /// Each attempt uses a fresh socket with the options set so far (and bound where the
-    /// master was bound); after all attempts failed the master is still a master. With a
-    /// zero timeout only the first address is tried and the connect goes on in the
-    /// background: the socket becomes a client and `Timeout` is returned (LuaSocket);
-    /// select it for writing to learn when the connection is up; the first read or write
-    /// reports a failure.
+    /// master was bound); after all attempts failed the master is still a master.
+    ///
+    /// When the time runs out while an attempt is in flight (at once with a zero timeout,
+    /// which tries only the first address; otherwise on the last address) the socket is
+    /// left *connecting* and `Timeout` is returned: select it for writing to learn when
+    /// the attempt is over, then call `connect` again. That call continues the same
+    /// attempt (its arguments are only used if the attempt has to start over): `Ok` once
+    /// connected, the attempt's error when it failed and no address is left (the socket
+    /// is a master again), `Timeout` while it is still in progress; on a connected
+    /// client `connect` fails with `IsConn` ("already connected"). Reads and writes on a
+    /// connecting socket wait for the connect as their timeouts allow and report its
+    /// failure.
     pub fn connect(&mut self, host: &str, port: u16) -> Result<()> {
         if self.kind != StreamKind::Tcp {
             return Err(Error::invalid(
                 "connect: use connect_path for a unix socket",
             ));
         }
-        if !matches!(self.inner, Inner::Master(_)) {
-            return Err(self.wrong_state("connect", "master"));
+        match self.inner {
+            Inner::Client(_) if self.pending.is_some() => return self.continue_connect(host, port),
+            Inner::Client(_) => {
+                return Err(Error::new(ErrorKind::IsConn, "connect: already connected"))
+            }
+            Inner::Master(_) => {}
+            _ => return Err(self.wrong_state("connect", "master")),
         }
         // A master whose family is known (made for it, or bound) keeps it.
         let fixed = self.family.is_some();
         let family = self.family.map_or(Family::Any, AddrFamily::resolver_family);
         let addrs = resolve(host, port, family, true)?;
+        let plan = Box::new(PendingConnect {
+            host: host.to_string(),
+            port,
+            what: String::new(),
+            rest: addrs.into(),
+            fixed,
+        });
+        self.try_addresses(plan, Error::invalid("connect: no address"))
+    }
+
+    /// The next `connect` on a connecting socket: waits for the attempt in flight, goes
+    /// on to the next address when it failed, starts over when a read or write had
+    /// already seen it fail.
+    fn continue_connect(&mut self, host: &str, port: u16) -> Result<()> {
+        let Inner::Client(stream) = &self.inner else {
+            unreachable!("a connecting socket is a client")
+        };
+        if !stream.is_connecting() {
+            // A read or write completed the connect; it reported a failure, if any.
+            if stream.socket().is_some_and(|s| s.peer_addr().is_ok()) {
+                self.pending = None;
+                return Ok(());
+            }
+            let plan = self.pending.take().expect("connecting");
+            self.abandon_attempt(plan.fixed)?;
+            return self.connect(host, port);
+        }
+        match self.wait_connect() {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind == ErrorKind::Timeout => Err(e),
+            Err(e) => {
+                let plan = self.pending.take().expect("connecting");
+                self.abandon_attempt(plan.fixed)
+                    .map_err(|remade| remake_failed(&e, &remade))?;
+                self.try_addresses(plan, e)
+            }
+        }
+    }
+
+    /// Starts connecting to the plan's addresses in turn from a master, waiting for each
+    /// within the timeouts (see `connect`); `last` is the error returned when none is
+    /// left.
+    fn try_addresses(&mut self, mut plan: Box<PendingConnect>, mut last: Error) -> Result<()> {
         let zero = self.timeout.start().next_wait_ms() == 0;
-        let mut last = Error::invalid("connect: no address");
-        for addr in &addrs {
-            let what = connect_what(host, port, addr);
+        while let Some(addr) = plan.rest.pop_front() {
+            plan.what = connect_what(&plan.host, plan.port, &addr);
             if let Inner::Master(None) = self.inner {
-                match self.make_socket(AddrFamily::of(addr)) {
+                match self.make_socket(AddrFamily::of(&addr)) {
                     Ok(s) => {
-                        self.family = Some(AddrFamily::of(addr));
+                        self.family = Some(AddrFamily::of(&addr));
                         self.inner = Inner::Master(Some(s));
                     }
                     Err(e) => {
@@ -439,38 +535,78 @@ impl Socket {
             let Inner::Master(Some(sock)) = &self.inner else {
                 unreachable!("made above")
             };
-            let deadline = self.timeout.start();
-            let outcome = match start_connect(sock, &SockAddr::from(*addr)) {
-                Ok(true) => Ok(true),
-                Ok(false) if zero => Ok(false),
-                Ok(false) => finish_connect(sock, &deadline, &what).map(|()| true),
-                Err(e) => Err(Error::io(&what, &e)),
+            let started = start_connect(sock, &SockAddr::from(addr));
+            if let Err(e) = started {
+                last = Error::io(&plan.what, &e);
+                self.renew_master(plan.fixed)
+                    .map_err(|remade| remake_failed(&last, &remade))?;
+                continue;
+            }
+            let Inner::Master(slot) = &mut self.inner else {
+                unreachable!()
             };
-            match outcome {
-                Ok(done) => {
-                    let Inner::Master(slot) = &mut self.inner else {
-                        unreachable!()
-                    };
-                    let sock = slot.take().expect("made above");
-                    if done {
-                        self.become_client(Stream::new(sock, StreamKind::Tcp)?);
-                        return Ok(());
-                    }
-                    self.become_client(Stream::connecting(sock, StreamKind::Tcp));
-                    return Err(Error::new(ErrorKind::Timeout, format!("{what}: timeout")));
-                }
+            let sock = slot.take().expect("made above");
+            if let Ok(true) = started {
+                self.become_client(Stream::new(sock, StreamKind::Tcp)?);
+                return Ok(());
+            }
+            self.become_client(Stream::connecting(sock, StreamKind::Tcp));
+            let out_of_time = Error::new(ErrorKind::Timeout, format!("{}: timeout", plan.what));
+            let more = !plan.rest.is_empty();
+            let fixed = plan.fixed;
+            self.pending = Some(plan);
+            if zero {
+                return Err(out_of_time);
+            }
+            match self.wait_connect() {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind == ErrorKind::Timeout && !more => return Err(e),
                 Err(e) => {
                     last = e;
-                    if let Err(e) = self.renew_master(fixed) {
-                        return Err(Error::new(
-                            last.kind,
-                            format!("{}; the socket could not be remade: {}", last.msg, e.msg),
-                        ));
-                    }
+                    plan = self.pending.take().expect("set above");
+                    self.abandon_attempt(fixed)
+                        .map_err(|remade| remake_failed(&last, &remade))?;
                 }
             }
         }
         Err(last)
+    }
+
+    /// Waits within the timeouts for the connect in flight: `Ok` once connected (the
+    /// socket is then a plain client), `Timeout` while it goes on, or its error.
+    fn wait_connect(&mut self) -> Result<()> {
+        let deadline = self.timeout().start();
+        let (Inner::Client(stream), Some(plan)) = (&mut self.inner, &self.pending) else {
+            unreachable!("called while connecting")
+        };
+        let sock = stream
+            .socket()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "connect: socket is closed"))?;
+        finish_connect(sock, &deadline, &plan.what)?;
+        stream.set_connected();
+        self.pending = None;
+        Ok(())
+    }
+
+    /// A connecting socket whose attempt a read or write has completed becomes a plain
+    /// client when the attempt succeeded (a failed one stays for `connect` to retry).
+    fn settle_connect(&mut self) {
+        if let Inner::Client(stream) = &self.inner {
+            if !stream.is_connecting() && stream.socket().is_some_and(|s| s.peer_addr().is_ok()) {
+                self.pending = None;
+            }
+        }
+    }
+
+    /// Drops the attempt in flight: the socket is a master again, with a fresh socket of
+    /// its family when that was fixed (see `renew_master`).
+    fn abandon_attempt(&mut self, fixed: bool) -> Result<()> {
+        self.pending = None;
+        if let Inner::Client(stream) = &mut self.inner {
+            self.timeout = stream.timeout;
+        }
+        self.inner = Inner::Master(None);
+        self.renew_master(fixed)
     }
 
     /// Connects a Unix master to the socket at `path`, waiting within the socket's
@@ -666,7 +802,7 @@ impl Socket {
         match self.state() {
             State::Closed => Error::new(ErrorKind::Closed, format!("{op}: socket is closed")),
             // A finished Unix stream has given up its descriptor (Moonbridge's finish).
-            State::Client => Error::new(
+            State::Client | State::Connecting => Error::new(
                 ErrorKind::Closed,
                 format!("{op}: the socket was closed by finish"),
             ),
@@ -753,7 +889,10 @@ impl Socket {
             match state {
                 State::Master => self.inner = Inner::Master(Some(sock)),
                 State::Server => self.inner = Inner::Server(sock),
-                State::Client => self.become_client(Stream::from_nonblocking(sock, self.kind)),
+                // A connect in progress is not the new descriptor's: it becomes a client.
+                State::Client | State::Connecting => {
+                    self.become_client(Stream::from_nonblocking(sock, self.kind))
+                }
                 State::Closed => unreachable!("a closed object returned above"),
             }
         }
@@ -763,6 +902,7 @@ impl Socket {
     /// Takes the descriptor out without closing it, leaving the object detached in
     /// `state`; a client's timeouts and statistics move to the object.
     fn take_socket(&mut self, state: State) -> Option<socket2::Socket> {
+        self.pending = None;
         match std::mem::replace(&mut self.inner, Inner::Detached(state)) {
             Inner::Master(s) => s,
             Inner::Server(s) => Some(s),
@@ -790,17 +930,33 @@ impl Socket {
     /// closed socket does nothing. The socket is closed afterwards even when the flush
     /// failed (that error is returned). A Unix listener's file is never unlinked.
     pub fn close(&mut self) -> Result<()> {
+        self.pending = None;
         match std::mem::replace(&mut self.inner, Inner::Closed) {
-            Inner::Client(mut s) => s.close(),
+            Inner::Client(mut s) => {
+                let r = s.close();
+                self.keep_stats(&s);
+                r
+            }
             _ => Ok(()),
         }
+    }
+
+    /// A closed client still answers `stats` with its counts, as LuaSocket's does.
+    fn keep_stats(&mut self, s: &Stream) {
+        let (received, sent, age) = s.stats();
+        self.set_stats(received, sent, age);
     }
 
     /// Closes a client abruptly (SO_LINGER 0: the peer sees a reset; buffered output is
     /// dropped); other states just close.
     pub fn reset(&mut self) -> Result<()> {
+        self.pending = None;
         match std::mem::replace(&mut self.inner, Inner::Closed) {
-            Inner::Client(mut s) => s.reset(),
+            Inner::Client(mut s) => {
+                let r = s.reset();
+                self.keep_stats(&s);
+                r
+            }
             _ => Ok(()),
         }
     }
@@ -976,11 +1132,25 @@ mod tests {
         let port = server.sockname().unwrap().port();
         let mut m = Socket::tcp(Family::Inet).unwrap();
         m.set_timeout(TimeoutMode::Block, 0.0);
-        match m.connect("127.0.0.1", port) {
-            Ok(()) => {}
-            Err(e) => assert_eq!(e.kind, ErrorKind::Timeout),
+        let first = m.connect("127.0.0.1", port);
+        match &first {
+            Ok(()) => assert_eq!(m.state(), State::Client),
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Timeout);
+                assert_eq!(m.state(), State::Connecting);
+            }
+        }
+        let (_, w) = select(&[], &[&m], 5.0).unwrap();
+        assert_eq!(w, vec![true]);
+        // The next connect completes the same attempt, the one after says so.
+        if first.is_err() {
+            m.connect("127.0.0.1", port).unwrap();
         }
         assert_eq!(m.state(), State::Client);
+        assert_eq!(
+            m.connect("127.0.0.1", port).unwrap_err().kind,
+            ErrorKind::IsConn
+        );
         let (_, w) = select(&[], &[&m], 5.0).unwrap();
         assert_eq!(w, vec![true]);
         m.set_timeout(TimeoutMode::Block, -1.0);
@@ -992,6 +1162,81 @@ mod tests {
             .receive(Pattern::Count(1), &mut out)
             .unwrap();
         assert_eq!(out, b"x");
+    }
+
+    #[test]
+    fn zero_timeout_connect_reports_refusal_then_starts_over() {
+        let port = {
+            let l = tcp::bind("127.0.0.1", 0, 8).unwrap();
+            l.sockname().unwrap().port()
+        };
+        let mut m = Socket::tcp(Family::Any).unwrap();
+        m.set_timeout(TimeoutMode::Block, 0.0);
+        let first = m.connect("127.0.0.1", port).unwrap_err();
+        if first.kind == ErrorKind::Timeout {
+            assert_eq!(m.state(), State::Connecting);
+            let (_, w) = select(&[], &[&m], 5.0).unwrap();
+            assert_eq!(w, vec![true]);
+            let e = m.connect("127.0.0.1", port).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Refused, "{}", e.msg);
+        } else {
+            assert_eq!(first.kind, ErrorKind::Refused);
+        }
+        assert_eq!(m.state(), State::Master);
+        // A new attempt on the same object, this time to a listener, with a timeout.
+        let mut server = tcp::bind("127.0.0.1", 0, 8).unwrap();
+        let port = server.sockname().unwrap().port();
+        m.set_timeout(TimeoutMode::Block, 5.0);
+        m.connect("127.0.0.1", port).unwrap();
+        assert_eq!(m.state(), State::Client);
+        server.accept().unwrap();
+    }
+
+    #[test]
+    fn connect_still_in_progress_stays_connecting() {
+        // A listener with a full queue does not answer the SYN: the connect stays in
+        // progress until the listener accepts.
+        let mut l = Socket::tcp(Family::Inet).unwrap();
+        l.bind("127.0.0.1", 0).unwrap();
+        l.listen(0).unwrap();
+        let port = l.sockname().unwrap().port();
+        let mut fillers = Vec::new();
+        let mut waiting = None;
+        for _ in 0..8 {
+            let mut c = Socket::tcp(Family::Inet).unwrap();
+            c.set_timeout(TimeoutMode::Block, 0.0);
+            let _ = c.connect("127.0.0.1", port);
+            if c.state() == State::Connecting && c.connect("127.0.0.1", port).is_err() {
+                waiting = Some(c);
+                break;
+            }
+            fillers.push(c);
+        }
+        let mut c = waiting.expect("a connect that stays in progress");
+        assert_eq!(
+            c.connect("127.0.0.1", port).unwrap_err().kind,
+            ErrorKind::Timeout
+        );
+        c.set_timeout(TimeoutMode::Block, 0.2);
+        let t = Instant::now();
+        assert_eq!(
+            c.connect("127.0.0.1", port).unwrap_err().kind,
+            ErrorKind::Timeout
+        );
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        assert_eq!(c.state(), State::Connecting);
+        // The listener takes everyone: the attempt completes.
+        l.set_timeout(TimeoutMode::Block, 0.5);
+        c.set_timeout(TimeoutMode::Block, 5.0);
+        let mut accepted = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.state() == State::Connecting && Instant::now() < deadline {
+            if let Ok(a) = l.accept() {
+                accepted.push(a);
+            }
+            let _ = c.connect("127.0.0.1", port);
+        }
+        assert_eq!(c.state(), State::Client);
     }
 
     #[test]

@@ -227,3 +227,52 @@ line("raise in sink", pcall(pumpall, ltn12.source.string("x"), function(c) if c 
 line("raise in filter", pcall(pumpall, ltn12.source.chain(ltn12.source.string("x"), function(c)
     if c then error("flt raised", 0) end
 end), ltn12.sink.null()))
+
+-- Random chunkings: 300 generated texts, each cut into chunks of random sizes by a Lua
+-- source, pumped through chains of filters (mime's and Lua ones, native and not) into
+-- table sinks, with the result and the number of chunks printed. The generator is the
+-- script's own, so both runs see the same inputs.
+do
+    local seed = 4242
+    local function rnd(n)
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return seed % n + 1
+    end
+    local alphabet = "ab \t\r\n.=-_0123456789\0\255xyz"
+    local function text()
+        local t = {}
+        for i = 1, rnd(400) - 1 do
+            local k = rnd(#alphabet)
+            t[i] = string.sub(alphabet, k, k)
+        end
+        return table.concat(t)
+    end
+    local function pieces(s)
+        local i = 1
+        return function()
+            if i > #s then return nil end
+            local n = rnd(17) - 1 -- empty chunks too
+            local c = string.sub(s, i, i + n - 1)
+            i = i + n
+            return c
+        end
+    end
+    local function lua_upper(c) if c then return string.upper(c) end return c end
+    local chains = {
+        function() return mime.encode("base64") end,
+        function() return ltn12.filter.chain(mime.encode("base64"), mime.wrap("base64")) end,
+        function() return ltn12.filter.chain(mime.encode("quoted-printable"), mime.wrap("quoted-printable")) end,
+        function() return ltn12.filter.chain(mime.normalize(), mime.stuff()) end,
+        function() return ltn12.filter.chain(lua_upper, mime.encode("base64"), mime.decode("base64")) end,
+        function() return ltn12.filter.chain(mime.encode("quoted-printable"), mime.decode("quoted-printable")) end,
+        function() return ltn12.filter.chain(mime.wrap("text", 20), lua_upper) end,
+    }
+    for case = 1, 300 do
+        local s = text()
+        local which = rnd(#chains)
+        local t = {}
+        local src = ltn12.source.chain(pieces(s), chains[which]())
+        local r, e = ltn12.pump.all(src, (ltn12.sink.table(t)))
+        line("random " .. case .. " chain " .. which, r, e, #t, table.concat(t))
+    end
+end

@@ -115,3 +115,12 @@ function done()
     if T_failed > 0 then exit(1) end
     if T_count == 0 then exit(1) end
 end
+
+-- Lua 5.x only: expect_sockit() (in its own file, which Lua 4.0 need not parse). The
+-- test runners set SOCKIT_EXPECT_SOCKIT=1 for the scripts that require "socket" from
+-- build/lua51, so that each of them checks first that sockit's modules are the ones
+-- loaded.
+if LUA5 then
+    dofile("tests/lua/expect_sockit.lua")
+    if os.getenv("SOCKIT_EXPECT_SOCKIT") == "1" then expect_sockit({ "socket" }) end
+end

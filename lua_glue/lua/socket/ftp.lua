@@ -8,8 +8,12 @@
 -- through sockit's data connections: passive (EPSV, then PASV) unless the session was
 -- switched to active mode with port() / eprt() (or a request has passive = false);
 -- bodies move between LTN12 sources and sinks, native stages directly. Data is passed
--- as it comes (no line-end conversion), as LuaSocket does. Not supported: create
--- functions; step is accepted and not used.
+-- as it comes (no line-end conversion), as LuaSocket does.
+--
+-- With a create function (ftp.open's third argument, a request table's create) or a
+-- request's own step, the session runs in Lua instead: the control connection is the
+-- object create returns (through socket.tp, with only the methods LuaSocket calls on
+-- it), data connections are sockit sockets, and step is called for every chunk.
 -----------------------------------------------------------------------------
 local base = _G
 local string = require("string")
@@ -55,8 +59,10 @@ end
 -----------------------------------------------------------------------------
 local metat = { __index = {} }
 
+local lua_open
+
 function _M.open(server, port, create)
-    if create then raise("socket.ftp: create functions are not supported by sockit") end
+    if create then return lua_open(server, port, create) end
     local s, greeting = proto.ftp_open(server, port or PORT, _M.TIMEOUT)
     try(s, greeting)
     local f = base.setmetatable({ session = s, greeting = greeting, active = false }, metat)
@@ -148,7 +154,12 @@ end
 -- Opens, greets, logs in, sets the type and the data connection mode.
 local function session_for(t)
     try(t.host, "missing hostname")
-    local f = _M.open(t.host, t.port, t.create)
+    local f
+    if t.step and t.step ~= ltn12.pump.step then
+        f = lua_open(t.host, t.port, t.create)
+    else
+        f = _M.open(t.host, t.port, t.create)
+    end
     local okf, err = base.pcall(function()
         f:greet()
         f:login(t.user, t.password)
@@ -247,5 +258,185 @@ _M.command = protect(function(cmdt)
     if not res[1] then base.error(res[2], 0) end
     return 1
 end)
+
+-----------------------------------------------------------------------------
+-- The session in Lua (for create functions and steps), over socket.tp
+-----------------------------------------------------------------------------
+local luat = { __index = {} }
+local lsession = luat.__index
+
+lua_open = function(server, port, create)
+    local tp = require("socket.tp")
+    local socket = require("socket")
+    local control = try(tp.connect(server, port or PORT, _M.TIMEOUT, create))
+    local f = base.setmetatable({ tp = control, socket = socket }, luat)
+    f.try = function(r, err, ...)
+        if not r then
+            f:close()
+            raise(err)
+        end
+        return r, err, ...
+    end
+    return f
+end
+
+function lsession:greet()
+    local code = self.try(self.tp:check({ "1..", "2.." }))
+    if string.find(code, "1..") then self.try(self.tp:check("2..")) end
+    return 1
+end
+
+function lsession:login(user, password)
+    self.try(self.tp:command("user", user or _M.USER))
+    local code = self.try(self.tp:check({ "2..", 331 }))
+    if code == 331 then
+        self.try(self.tp:command("pass", password or _M.PASSWORD))
+        self.try(self.tp:check("2.."))
+    end
+    return 1
+end
+
+-- Passive mode: the data connection goes to the address in the reply (PASV) or to the
+-- control connection's peer (EPSV).
+local function passive(self, address, dport)
+    self.pasvt = { address = address, port = dport }
+    if self.server then
+        self.server:close()
+        self.server = nil
+    end
+    return address, dport
+end
+
+function lsession:pasv()
+    self.try(self.tp:command("pasv"))
+    local _, reply = self.try(self.tp:check("2.."))
+    local a, b, c, d, p1, p2 = string.match(reply, "(%d+)%D(%d+)%D(%d+)%D(%d+)%D(%d+)%D(%d+)")
+    self.try(a and b and c and d and p1 and p2, reply)
+    return passive(self, string.format("%d.%d.%d.%d", a, b, c, d), p1 * 256 + p2)
+end
+
+function lsession:epsv()
+    self.try(self.tp:command("epsv"))
+    local _, reply = self.try(self.tp:check("229"))
+    local _, _, _, dport = string.match(reply, "%((.)(.-)%1(.-)%1(.-)%1%)")
+    self.try(dport, "invalid epsv response")
+    return passive(self, self.tp:getpeername(), dport)
+end
+
+-- Active mode: a listener on the control connection's local address (unless one is
+-- given) that the server connects to.
+local function listen(self, address, dport)
+    self.pasvt = nil
+    if not address then
+        address = self.try(self.tp:getsockname())
+        self.server = self.try(self.socket.bind(address, 0))
+        address, dport = self.try(self.server:getsockname())
+        self.try(self.server:settimeout(_M.TIMEOUT))
+    end
+    return address, dport
+end
+
+function lsession:port(address, dport)
+    address, dport = listen(self, address, dport)
+    local low = dport % 256
+    local arg = string.gsub(string.format("%s,%d,%d", address, (dport - low) / 256, low), "%.", ",")
+    self.try(self.tp:command("port", arg))
+    self.try(self.tp:check("2.."))
+    return 1
+end
+
+function lsession:eprt(family, address, dport)
+    address, dport = listen(self, address, dport)
+    self.try(self.tp:command("eprt", string.format("|%s|%s|%d|", family, address, dport)))
+    self.try(self.tp:check("2.."))
+    return 1
+end
+
+local function open_data(self)
+    if self.pasvt then
+        self.data = self.try(self.socket.tcp())
+        self.try(self.data:settimeout(_M.TIMEOUT))
+        self.try(self.data:connect(self.pasvt.address, self.pasvt.port))
+    end
+end
+
+local function accept_data(self)
+    if not self.pasvt then
+        self.try(self.server:settimeout(_M.TIMEOUT))
+        self.data = self.try(self.server:accept())
+        self.try(self.data:settimeout(_M.TIMEOUT))
+    end
+end
+
+function lsession:send(sendt)
+    self.try(self.pasvt or self.server, "need port or pasv first")
+    open_data(self)
+    self.try(self.tp:command(sendt.command or "stor", argument_of(sendt)))
+    local code = self.try(self.tp:check({ "2..", "1.." }))
+    accept_data(self)
+    local step = sendt.step or ltn12.pump.step
+    -- a reply that arrives during the upload is read at once
+    local checkstep = function(src, snk)
+        local ready = self.socket.select({ self.tp }, nil, 0)
+        if ready[self.tp] then code = self.try(self.tp:check("2..")) end
+        return step(src, snk)
+    end
+    self.try(ltn12.pump.all(sendt.source or ltn12.source.empty(),
+        self.socket.sink("close-when-done", self.data), checkstep))
+    if string.find(code, "1..") then self.try(self.tp:check("2..")) end
+    self.data:close()
+    local _, sent = self.data:getstats()
+    self.data = nil
+    return sent
+end
+
+function lsession:receive(recvt)
+    self.try(self.pasvt or self.server, "need port or pasv first")
+    open_data(self)
+    self.try(self.tp:command(recvt.command or "retr", argument_of(recvt)))
+    local code, reply = self.try(self.tp:check({ "1..", "2.." }))
+    local sink = recvt.sink or ltn12.sink.null()
+    if code >= 200 and code <= 299 then
+        sink(reply)
+        return 1
+    end
+    accept_data(self)
+    self.try(ltn12.pump.all(self.socket.source("until-closed", self.data), sink,
+        recvt.step or ltn12.pump.step))
+    if string.find(code, "1..") then self.try(self.tp:check("2..")) end
+    self.data:close()
+    self.data = nil
+    return 1
+end
+
+function lsession:cwd(dir)
+    self.try(self.tp:command("cwd", dir))
+    self.try(self.tp:check(250))
+    return 1
+end
+
+function lsession:type(t)
+    self.try(self.tp:command("type", t))
+    self.try(self.tp:check(200))
+    return 1
+end
+
+function lsession:command(cmd, arg, check)
+    self.try(self.tp:command(cmd, arg))
+    if check == nil then return self.try(self.tp:check(".*")) end
+    return self.try(self.tp:check(check))
+end
+
+function lsession:quit()
+    self.try(self.tp:command("quit"))
+    self.try(self.tp:check("2.."))
+    return 1
+end
+
+function lsession:close()
+    if self.data then self.data:close() end
+    if self.server then self.server:close() end
+    return self.tp:close()
+end
 
 return _M

@@ -7,7 +7,9 @@
 -- DATA with dot-stuffing); smtp.message{headers, body} makes the message source with
 -- sockit's composer (a string, an LTN12 source, or a multipart table with preamble and
 -- epilogue), with LuaSocket's default headers. smtp.open gives LuaSocket's low-level
--- session over socket.tp. Not supported: create functions in send; step is not used.
+-- session over socket.tp. A send whose table has a create function (or a step of its
+-- own) runs that session in Lua instead, over the object create returns, with only
+-- the methods LuaSocket calls on it.
 -----------------------------------------------------------------------------
 local base = _G
 local string = require("string")
@@ -31,8 +33,10 @@ _M.ZONE = "-0000"
 -----------------------------------------------------------------------------
 -- High level API
 -----------------------------------------------------------------------------
+local lua_send
+
 function _M.send(mailt)
-    if mailt.create then return nil, "socket.smtp: create functions are not supported by sockit" end
+    if mailt.create or (mailt.step and mailt.step ~= ltn12.pump.step) then return lua_send(mailt) end
     if not mailt.from then return nil, "missing sender" end
     return proto.smtp_send {
         from = mailt.from,
@@ -162,6 +166,24 @@ function _M.open(server, port, create)
     local tp = require("socket.tp")
     local t = try(tp.connect(server or _M.SERVER, port or _M.PORT, _M.TIMEOUT, create))
     return base.setmetatable({ tp = t, try = try }, metat)
+end
+
+-- send over a session of this module (LuaSocket's sequence): greet, authenticate when
+-- credentials are given, MAIL, RCPT, DATA, QUIT; errors come back as nil, err.
+lua_send = function(mailt)
+    local s
+    local res = { base.pcall(function()
+        s = _M.open(mailt.server, mailt.port, mailt.create)
+        local ext = s:greet(mailt.domain)
+        s:auth(mailt.user, mailt.password, ext)
+        s:send(mailt)
+        s:quit()
+    end) }
+    if s then s:close() end
+    if res[1] then return 1 end
+    local e = res[2]
+    if base.type(e) == "table" and e.sockit_smtp_error ~= nil then return nil, e.sockit_smtp_error end
+    base.error(e, 0)
 end
 
 return _M

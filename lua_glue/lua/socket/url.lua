@@ -2,11 +2,12 @@
 -- socket/url.lua: URL parsing, building and resolution (LuaSocket 3's socket.url) over
 -- sockit's URL functions.
 --
--- parse, build, absolute, escape and unescape are sockit's (src/url.rs). They give
--- LuaSocket 3's results for well-formed URLs; where LuaSocket mis-handles input, sockit
--- follows RFC 3986: the authority ends at the first "/", "?" or "#"; malformed URLs
--- (control characters, a port that is not a number up to 65535, a bad bracketed host)
--- make parse return nil and a message; absolute follows RFC 3986 section 5.2 exactly.
+-- Every function answers exactly as LuaSocket 3's does, for any input: parse splits
+-- with sockit_url_split (nothing but the empty URL is refused, a port stays text),
+-- absolute resolves with sockit_url_absolute_luasocket (LuaSocket's merge and dot
+-- removal, which differ from RFC 3986 on some references), build joins the fields in
+-- Lua. The strict parser and the RFC 3986 resolver are in the C API (sockit_url_parse,
+-- sockit_url_absolute).
 -----------------------------------------------------------------------------
 local base = _G
 local string = require("string")
@@ -26,14 +27,10 @@ function _M.parse(url, default)
     local parsed = {}
     for k, v in base.pairs(default or parsed) do parsed[k] = v end
     if not url or url == "" then return nil, "invalid url" end
-    local fields, err = proto.url_parse(base.tostring(url))
-    if not fields then return nil, err end
-    for k, v in base.pairs(fields) do parsed[k] = v end
-    return parsed
+    return proto.url_parse(url, parsed)
 end
 
--- LuaSocket's rules, for tables sockit refuses to build (a port that is not a number).
-local function build_lua(parsed)
+function _M.build(parsed)
     local url = parsed.path or ""
     if parsed.params then url = url .. ";" .. parsed.params end
     if parsed.query then url = url .. "?" .. parsed.query end
@@ -55,16 +52,47 @@ local function build_lua(parsed)
     return url
 end
 
-function _M.build(parsed)
-    return proto.url_build(parsed) or build_lua(parsed)
+-- LuaSocket's dot removal alone: what resolution against an empty base gives.
+local function remove_dots(text)
+    return proto.url_absolute("", text)
+end
+
+-- A base given as a table of fields: LuaSocket merges the reference into those fields
+-- (not into a parse of the URL they build), then removes dots over the result.
+local function absolute_from_fields(fields, relative_url)
+    local ref = _M.parse(relative_url)
+    local result
+    if not ref then
+        result = _M.build(fields)
+    elseif ref.scheme then
+        result = relative_url
+    else
+        ref.scheme = fields.scheme
+        if not ref.authority then
+            ref.authority = fields.authority
+            if ref.path then
+                local rel = ref.path
+                if string.sub(rel, 1, 1) ~= "/" then
+                    rel = (string.match(fields.path or "", "^(.*/)") or "/") .. rel
+                end
+                ref.path = remove_dots(rel)
+            else
+                ref.path = fields.path
+                if not ref.params then
+                    ref.params = fields.params
+                    if not ref.query then ref.query = fields.query end
+                end
+            end
+        end
+        result = _M.build(ref)
+    end
+    return remove_dots(result)
 end
 
 function _M.absolute(base_url, relative_url)
-    if base.type(base_url) == "table" then base_url = _M.build(base_url) end
-    local result = proto.url_absolute(base_url, relative_url)
-    if result then return result end
-    if not _M.parse(base_url) then return relative_url end
-    return base_url
+    if base.type(base_url) == "table" then return absolute_from_fields(base_url, relative_url) end
+    if not base_url and not relative_url then base.error("socket.url.absolute: no URL given", 2) end
+    return proto.url_absolute(base_url or "", relative_url or "")
 end
 
 function _M.parse_path(path)

@@ -8,6 +8,11 @@
 //!   `max_redirects` (default 5) and never the same URL twice; Authorization and Cookie
 //!   headers are not sent to another origin; a Location with another scheme is not
 //!   followed (the 3xx response is the result);
+//! - with `RedirectRules::LuaSocket`, redirects are decided as LuaSocket 3 decides them
+//!   instead: 301, 302, 303 and 307 only, for GET and HEAD requests without a body, the
+//!   next request a GET, the Location resolved by LuaSocket's rules; after
+//!   `max_redirects` the 3xx response is the result (its body goes to the sink), and
+//!   a URL may come again (the limit ends a loop);
 //! - keep-alive connections are pooled per origin and reused; a request that fails on a
 //!   reused connection before any byte of the response arrived is sent once more on a new
 //!   connection when its method is idempotent and its body can be sent again;
@@ -45,6 +50,17 @@ const MAX_DISCARD: u64 = 1024 * 1024;
 /// Chunk size asked of body sources.
 const SEND_CHUNK: usize = 64 * 1024;
 
+/// Which redirects the client follows (see the module's comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedirectRules {
+    /// 301, 302, 307, 308 for GET/HEAD, 303 for any method; loops and too many
+    /// redirects are errors.
+    #[default]
+    Strict,
+    /// LuaSocket 3's choices, for `socket.http`.
+    LuaSocket,
+}
+
 /// A request body.
 pub enum Body {
     None,
@@ -77,6 +93,7 @@ pub struct Request {
     /// Follow redirects (LuaSocket's `redirect`; 1.3b's `stay` is the opposite).
     pub follow_redirects: bool,
     pub max_redirects: u32,
+    pub redirect_rules: RedirectRules,
     /// An HTTP proxy, "http://[user:password@]host[:port]".
     pub proxy: Option<String>,
     /// Basic credentials; the URL's userinfo is used when this is `None`.
@@ -100,6 +117,7 @@ impl Request {
             body: Body::None,
             follow_redirects: true,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            redirect_rules: RedirectRules::Strict,
             proxy: None,
             auth: None,
             timeout: Timeout {
@@ -133,6 +151,8 @@ pub struct Response {
     pub url: String,
     /// Redirects followed.
     pub redirects: u32,
+    /// The Location of the last redirect followed, as it came (surrounding blanks off).
+    pub location: String,
     /// Whether the connection was reused from the pool (for the last request made).
     pub reused: bool,
 }
@@ -332,7 +352,18 @@ impl Client {
 
             // Redirect?
             let had_body = !matches!(req.body, Body::None) && send_body;
+            let luasocket = req.redirect_rules == RedirectRules::LuaSocket;
             let next_method = match code {
+                _ if luasocket => match code {
+                    301 | 302 | 303 | 307
+                        if !had_body
+                            && (method == "GET" || method == "HEAD")
+                            && resp.redirects < req.max_redirects =>
+                    {
+                        Some("GET".to_string())
+                    }
+                    _ => None,
+                },
                 301 | 302 | 307 | 308
                     if !had_body
                         && (method.eq_ignore_ascii_case("GET")
@@ -346,7 +377,14 @@ impl Client {
             };
             let next = match (req.follow_redirects, next_method, &location) {
                 (true, Some(m), Some(loc)) => {
-                    let url = crate::url::absolute(&target.url, loc)?;
+                    let url = if luasocket {
+                        let loc: Vec<u8> =
+                            loc.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+                        let u = crate::url_luasocket::absolute(target.url.as_bytes(), &loc);
+                        String::from_utf8_lossy(&u).into_owned()
+                    } else {
+                        crate::url::absolute(&target.url, loc)?
+                    };
                     match Target::parse(&url) {
                         Ok(t) => Some((m, t)),
                         // Another scheme (https, ftp...): not followed, the 3xx stands.
@@ -413,7 +451,7 @@ impl Client {
                 conn.close();
             }
             let next_url = strip_fragment(&next_target.url).to_string();
-            if visited.contains(&next_url) {
+            if visited.contains(&next_url) && !luasocket {
                 return Err(Error::new(
                     ErrorKind::Protocol,
                     format!("redirect loop: {next_url} was already requested"),
@@ -429,6 +467,7 @@ impl Client {
                 ));
             }
             resp.redirects += 1;
+            resp.location = location.unwrap_or_default();
             if next_method != method {
                 send_body = false;
             }
