@@ -1,10 +1,10 @@
 # bench/nginx.sh: a local nginx for the HTTP benchmarks (bench/http, bench/lua), sourced
 # from the repository root.
 #
-#   nginx_serve <work> [workers]
-#                        serves <work>/www on 127.0.0.1 at a port chosen now, and
-#                        /hello as "Hello, World!\n" (text/plain), with 1 worker process
-#                        (or <workers>); sets nginx_port, or prints why and returns 1. Its
+#   nginx_serve <work> [directives] [workers]
+#                        serves <work>/www on 127.0.0.1 at a port chosen now (with the
+#                        extra server directives given, by 1 worker process or
+#                        <workers>); sets nginx_port, or prints why and returns 1. Its
 #                        configuration, logs and temporary files stay in <work>.
 #   nginx_stop           stops it (call it from the script's EXIT trap).
 #
@@ -14,7 +14,7 @@ nginx_pid=""
 nginx_port=""
 
 nginx_serve() {
-    local work=$1 workers=${2:-1} bin master=off
+    local work=$1 extra=${2:-} workers=${3:-1} bin master=off
     bin=$(command -v nginx || echo /usr/sbin/nginx)
     [ -x "$bin" ] || { echo "nginx is missing (scripts/install-deps.sh --bench)"; return 1; }
     mkdir -p "$work/www" "$work/tmp"
@@ -42,7 +42,7 @@ http {
     server {
         listen 127.0.0.1:$nginx_port;
         root $work/www;
-        location = /hello { default_type text/plain; return 200 "Hello, World!\n"; }
+        $extra
     }
 }
 CONF

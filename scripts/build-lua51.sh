@@ -4,9 +4,9 @@
 #   sockit-moonbridge     the Moonbridge server (listen{...}, timeout(...)); it links
 #                         libsockit.so.0 like the modules, so sockets pass between them
 #   socket/core.so, socket/unix.so, moonbridge_io/core.so, moonbridge_http/core.so,
-#   ltn12/core.so,
-#   mime/core.so, socket/proto.so         (C modules)
-#   socket.lua, moonbridge_io.lua, moonbridge_http.lua, ltn12.lua, mime.lua, socket/url.lua (Lua parts)
+#   ltn12/core.so, mime/core.so, socket/proto.so, sockit/http/core.so   (C modules)
+#   socket.lua, moonbridge_io.lua, moonbridge_http.lua, ltn12.lua, mime.lua,
+#   socket/url.lua, sockit/http.lua                                    (Lua parts)
 #   libsockit.so.0        the sockit library the C modules link to (rpath $ORIGIN/..), one
 #                         copy shared by every module so that handles pass between them
 # so that  LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 -e 'require "socket"'
@@ -52,7 +52,8 @@ done
 warn="-Wall -Wextra -Wno-unused-parameter"
 common="$cflags $warn $debug_flag -Iinclude -Ilua_glue $LUA51_CFLAGS"
 
-mkdir -p "$out/socket/url" "$out/moonbridge_io" "$out/moonbridge_http" "$out/ltn12" "$out/mime"
+mkdir -p "$out/socket/url" "$out/moonbridge_io" "$out/moonbridge_http" "$out/ltn12" "$out/mime" \
+    "$out/sockit/http"
 # The C modules share one copy of the library (handles pass between modules); its
 # SONAME is libsockit.so.0.
 cp -f "$target/libsockit.so" "$out/libsockit.so.0.tmp"
@@ -77,6 +78,8 @@ module ltn12/core.so lua_glue/ltn12_51.c
 module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
 # The C half of socket.url, socket.headers, socket.http, socket.ftp and socket.smtp.
 module socket/proto.so lua_glue/proto51.c lua_glue/ltn12_51.c
+# The C half of sockit.http (Emilua's http.socket).
+module sockit/http/core.so lua_glue/http51.c
 
 # The Lua halves of the modules, in the same layout.
 (cd lua_glue/lua && find . -name '*.lua') | while read -r f; do

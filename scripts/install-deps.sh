@@ -36,8 +36,6 @@ test_deps=(
     "lua-socket|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"socket\"'"
     "luajit|command -v luajit"
     "libluajit-5.1-dev|test -f /usr/include/luajit-2.1/lua.h"
-    "curl|command -v curl"
-    "wrk|command -v wrk"
     # Lua libraries built on LuaSocket, run over sockit (scripts/test-lua-libs.sh)
     "lua-copas|test -f /usr/share/lua/5.1/copas.lua"
     "lua-sec|test -f /usr/share/lua/5.1/ssl/https.lua"
@@ -45,9 +43,12 @@ test_deps=(
     "redis-server|command -v redis-server"
     "openssl|command -v openssl"
     "luarocks|command -v luarocks"
+    "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
+    "curl|command -v curl"
+    "wrk|command -v wrk"
+    "apache2-utils|command -v ab"
 )
 bench_deps=(
-    "nginx-light|command -v nginx || test -x /usr/sbin/nginx"
     "bc|command -v bc"
     "lua-http|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"http.server\"'"
 )

@@ -38,18 +38,18 @@ elif luarocks --lua-version 5.1 --tree "$tree" make "$rockspec" >"$tmp/rocks.log
     luadir=$tree/share/lua/5.1
     cdir=$tree/lib/lua/5.1
     for f in socket.lua socket/http.lua socket/url.lua socket/ftp.lua socket/smtp.lua socket/tp.lua \
-        socket/headers.lua ltn12.lua mime.lua moonbridge_io.lua; do
+        socket/headers.lua ltn12.lua mime.lua moonbridge_io.lua sockit/http.lua; do
         check "the tree holds $f" test -f "$luadir/$f"
     done
     for f in socket/core.so socket/unix.so socket/proto.so ltn12/core.so mime/core.so \
-        moonbridge_io/core.so libsockit.so.0; do
+        moonbridge_io/core.so sockit/http/core.so libsockit.so.0; do
         check "the tree holds $f" test -f "$cdir/$f"
     done
     cat >"$tmp/from_tree.lua" <<'EOF'
 -- every module from the LuaRocks tree, and a loopback exchange through them
 local tree = assert(os.getenv("TREE"))
 local names = { "socket", "socket.core", "socket.http", "socket.url", "socket.ftp", "socket.smtp",
-    "socket.tp", "socket.headers", "socket.unix", "ltn12", "mime", "moonbridge_io" }
+    "socket.tp", "socket.headers", "socket.unix", "ltn12", "mime", "moonbridge_io", "sockit.http" }
 local bad = 0
 for _, name in ipairs(names) do
     local ok, m = pcall(require, name)

@@ -68,7 +68,7 @@ for _ in $(seq 1 400); do
     [ -n "$lh_port" ] && break
     sleep 0.05
 done
-nginx_serve "$work/nginx" 2 || exit 1
+nginx_serve "$work/nginx" 'location = /hello { default_type text/plain; return 200 "Hello, World!\n"; }' 2 || exit 1
 [ -n "$mb_port" ] && [ -n "$lh_port" ] || { echo "bench/moonbridge: a server did not start"; cat "$lh_log"; exit 1; }
 
 s=() l=() n=()

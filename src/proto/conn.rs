@@ -255,7 +255,9 @@ impl Transport for StreamIo<'_> {
 
     fn send_all(&mut self, data: &[u8]) -> Result<()> {
         if self.nonblocking {
-            return self.stream.write(data, Wait::NonBlocking);
+            // Queued, and passed on at once as far as the kernel takes it.
+            self.stream.write(data, Wait::NonBlocking)?;
+            return self.stream.flush(Wait::NonBlocking).map(|_| ());
         }
         self.apply_timeout();
         self.stream.send(data).1
