@@ -3,7 +3,8 @@
 #   make                  release library + refreshed include/sockit.h + build/sockit.pc
 #   make header           only refresh include/sockit.h from src/ffi
 #   make test             every test suite (installs missing test dependencies first)
-#   make install          PREFIX=/usr/local by default; DESTDIR is honoured
+#   make install          PREFIX=/usr/local by default; DESTDIR is honoured; with Lua 5.1
+#                         also bin/sockit-moonbridge (-> lib/sockit/lua51, its modules)
 #   make demo | bench | lua51 | lua4 LUA4_DIR=... | clean
 #
 # Cargo's target directory follows CARGO_TARGET_DIR when it is set.
@@ -13,6 +14,9 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BINDIR     ?= $(PREFIX)/bin
+# sockit-moonbridge and the Lua 5.1 modules it loads (installed when Lua 5.1 is there).
+LUA51DIR   ?= $(LIBDIR)/sockit/lua51
 DESTDIR    ?=
 
 VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
@@ -68,6 +72,14 @@ install: lib pc
 	install -m 644 $(LIB_OUT)/libsockit.a $(DESTDIR)$(LIBDIR)/libsockit.a
 	install -m 644 include/sockit.h $(DESTDIR)$(INCLUDEDIR)/sockit.h
 	install -m 644 $(BUILD)/sockit.pc $(DESTDIR)$(PKGCONFIGDIR)/sockit.pc
+	@if pkg-config --exists lua5.1 2>/dev/null || [ -f /usr/include/lua5.1/lua.h ]; then \
+	   $(MAKE) --no-print-directory lua51 && \
+	   install -d $(DESTDIR)$(LUA51DIR) $(DESTDIR)$(BINDIR) && \
+	   (cd $(BUILD)/lua51 && find . -type f ! -name sockit-lua51 ! -name sockit-moonbridge ! -name '*.tmp') | \
+	     while read -r f; do install -D -m 644 "$(BUILD)/lua51/$$f" "$(DESTDIR)$(LUA51DIR)/$$f"; done && \
+	   install -m 755 $(BUILD)/lua51/sockit-moonbridge $(DESTDIR)$(LUA51DIR)/sockit-moonbridge && \
+	   ln -sf $(LUA51DIR)/sockit-moonbridge $(DESTDIR)$(BINDIR)/sockit-moonbridge; \
+	 else echo "make install: Lua 5.1 headers not found; sockit-moonbridge is not installed"; fi
 	@# The Lua glue for embedders: sockit_lua.h, libsockit-lua51.a (and -lua4 with LUA4_DIR)
 	@# and their pkg-config files (scripts/build-glue-libs.sh).
 	PREFIX="$(PREFIX)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" VERSION="$(VERSION)" \
@@ -85,7 +97,8 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/sockit.h $(DESTDIR)$(PKGCONFIGDIR)/sockit.pc \
 	      $(DESTDIR)$(INCLUDEDIR)/sockit_lua.h $(DESTDIR)$(LIBDIR)/libsockit-lua51.a \
 	      $(DESTDIR)$(LIBDIR)/libsockit-lua4.a $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua51.pc \
-	      $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua4.pc
+	      $(DESTDIR)$(PKGCONFIGDIR)/sockit-lua4.pc $(DESTDIR)$(BINDIR)/sockit-moonbridge
+	rm -rf $(DESTDIR)$(LUA51DIR)
 
 # Every test: Rust, C (shared + static, valgrind), install/pkg-config, scripts/test-*.sh.
 # Ends with one line "N passed, M failed[, K skipped]"; fails if anything failed.

@@ -1,11 +1,11 @@
 # bench/nginx.sh: a local nginx for the HTTP benchmarks (bench/http, bench/lua), sourced
 # from the repository root.
 #
-#   nginx_serve <work> [directives]
+#   nginx_serve <work> [directives] [workers]
 #                        serves <work>/www on 127.0.0.1 at a port chosen now (with the
-#                        extra server directives given); sets nginx_port, or prints why
-#                        and returns 1. Its configuration, logs and temporary files stay
-#                        in <work>.
+#                        extra server directives given, by 1 worker process or
+#                        <workers>); sets nginx_port, or prints why and returns 1. Its
+#                        configuration, logs and temporary files stay in <work>.
 #   nginx_stop           stops it (call it from the script's EXIT trap).
 #
 # The configuration is made for throughput: sendfile, no access log, long keep-alive.
@@ -14,15 +14,16 @@ nginx_pid=""
 nginx_port=""
 
 nginx_serve() {
-    local work=$1 extra=${2:-} bin
+    local work=$1 extra=${2:-} workers=${3:-1} bin master=off
     bin=$(command -v nginx || echo /usr/sbin/nginx)
     [ -x "$bin" ] || { echo "nginx is missing (scripts/install-deps.sh --bench)"; return 1; }
     mkdir -p "$work/www" "$work/tmp"
+    [ "$workers" -gt 1 ] && master=on
     nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     cat >"$work/nginx.conf" <<CONF
 daemon off;
-master_process off;
-worker_processes 1;
+master_process $master;
+worker_processes $workers;
 pid $work/nginx.pid;
 error_log $work/error.log warn;
 events { worker_connections 256; }

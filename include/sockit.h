@@ -56,6 +56,31 @@
 #define SOCKIT_POLL_HUP 8
 
 /**
+ * Log level of `sockit_server_set_log` and the log callback: errors (syslog's LOG_ERR).
+ */
+#define SOCKIT_LOG_ERROR 3
+
+/**
+ * Warnings: a worker that exited with an error or was killed by its timeout.
+ */
+#define SOCKIT_LOG_WARNING 4
+
+/**
+ * Notices: listeners ("pool #1: listening on TCP 127.0.0.1 port 8080"), start, stop.
+ */
+#define SOCKIT_LOG_NOTICE 5
+
+/**
+ * Information (the default maximum).
+ */
+#define SOCKIT_LOG_INFO 6
+
+/**
+ * Debugging: every fork, dispatch and worker end (with its peak RSS).
+ */
+#define SOCKIT_LOG_DEBUG 7
+
+/**
  * `events` bit of a wait callback: the socket waits until it can read.
  */
 #define SOCKIT_WAIT_READ 1
@@ -315,6 +340,12 @@ typedef struct sockit_buffer sockit_buffer;
 typedef struct sockit_filter sockit_filter;
 
 /**
+ * A form parser. Made by `sockit_form_new` or `sockit_form_new_urlencoded`, released by
+ * `sockit_form_free`.
+ */
+typedef struct sockit_form sockit_form;
+
+/**
  * An FTP session (a control connection). Owned by the caller: `sockit_ftp_quit` says
  * goodbye and closes it, `sockit_ftp_free` releases it (closing it if needed). Calls on
  * one session are serialised.
@@ -341,6 +372,12 @@ typedef struct sockit_hostinfo sockit_hostinfo;
  * Requests on one client are serialised.
  */
 typedef struct sockit_http sockit_http;
+
+/**
+ * The server side of one HTTP connection. Made by `sockit_http_exchange_new`, released
+ * by `sockit_http_exchange_free` (which does not touch the socket).
+ */
+typedef struct sockit_http_exchange sockit_http_exchange;
 
 /**
  * An HTTP request: method, URL, headers, body and options. Reusable for several
@@ -388,6 +425,20 @@ typedef struct sockit_mail_part sockit_mail_part;
  * `sockit_pollset_clear`) or not waiting on the set any more.
  */
 typedef struct sockit_pollset sockit_pollset;
+
+/**
+ * A server: its pools and log. Made by `sockit_server_new`, run by `sockit_server_run`,
+ * released by `sockit_server_free` (which closes the listeners of its pools).
+ */
+typedef struct sockit_server sockit_server;
+
+/**
+ * A pool of workers with its listeners, parameters and handlers (one Moonbridge
+ * `listen{...}`). Made by `sockit_server_pool_new`; given to a server with
+ * `sockit_server_add_pool`, which takes it over; freed with `sockit_server_pool_free`
+ * only when it was never added.
+ */
+typedef struct sockit_server_pool sockit_server_pool;
 
 /**
  * An LTN12 sink: receives chunks, then the end or an error. Created by the
@@ -447,6 +498,11 @@ typedef struct sockit_unixdgram sockit_unixdgram;
  * or `sockit_url_new`, released with `sockit_url_free`.
  */
 typedef struct sockit_url sockit_url;
+
+/**
+ * What `sockit_form_next` found: one of `SOCKIT_FORM_*`.
+ */
+typedef int sockit_form_event;
 
 /**
  * Which redirects `sockit_http_perform` follows (when following is on, see
@@ -511,6 +567,51 @@ typedef int sockit_sink_mode;
 typedef int (*sockit_filter_fn)(void *userdata, const uint8_t *chunk, size_t len, sockit_buffer *out);
 
 /**
+ * Log callback: one line (no newline) of `level` (`SOCKIT_LOG_*`). Lines from workers
+ * start with "pool #N, worker PID: ". It is called in the master and, after fork, in the
+ * workers (which inherit it): it must be usable in both, for example by writing to a
+ * file descriptor opened with O_APPEND or to syslog.
+ */
+typedef void (*sockit_server_log_fn)(void *userdata, int level, const char *message);
+
+/**
+ * The `free_userdata` argument of callback constructors.
+ */
+typedef void (*FreeFn)(void *userdata);
+
+/**
+ * Prepare handler, run once in each new worker: returns 0 when the worker is ready,
+ * non-zero when it failed (it may call `sockit_callback_error` first to give the
+ * message that is logged); a failed worker exits and the master waits
+ * `fork_error_delay` before forking again.
+ */
+typedef int (*sockit_server_prepare_fn)(void *userdata);
+
+/**
+ * Connect handler, run in a worker for each connection or interval. `socket` is the
+ * accepted connection (NULL for an interval); it belongs to the server and is valid
+ * until the handler returns, after which the server closes it (flushing what was
+ * written) and frees it. `interval` is the interval listener's name (NULL for a
+ * connection). Return 1 (any positive value) to serve the next connection, 0 to end
+ * this worker normally (it runs finish, exits, and is replaced as the pool needs), or a
+ * negative value when the handler failed (the message given with
+ * `sockit_callback_error`, if any, is logged; the worker exits with status 1 without
+ * running finish).
+ */
+typedef int (*sockit_server_connect_fn)(void *userdata, sockit_socket *socket, const char *interval);
+
+/**
+ * Finish handler, run once before a worker exits normally: returns 0, or non-zero
+ * when it failed (logged; the worker's exit status is 1).
+ */
+typedef int (*sockit_server_finish_fn)(void *userdata);
+
+/**
+ * Function run by `sockit_server_timeout_call`.
+ */
+typedef int (*sockit_timeout_fn)(void *userdata);
+
+/**
  * A LuaSocket receive pattern: one of the `SOCKIT_PATTERN_*` values.
  */
 typedef int sockit_pattern;
@@ -538,6 +639,27 @@ typedef int sockit_shutdown_how;
  * `userinfo@host:port`, userinfo is `user:password`).
  */
 typedef int sockit_url_part;
+
+/**
+ * Nothing is queued: feed more input (or, after `sockit_form_end`, the form is done).
+ */
+#define SOCKIT_FORM_NONE 0
+
+/**
+ * A field starts: `data` holds its name; `sockit_form_field_info` tells its file name and
+ * content type (multipart).
+ */
+#define SOCKIT_FORM_FIELD 1
+
+/**
+ * A piece of the current field's value in `data` (never empty, at most `max_chunk`).
+ */
+#define SOCKIT_FORM_DATA 2
+
+/**
+ * The current field's value is complete.
+ */
+#define SOCKIT_FORM_END 3
 
 /**
  * The default: 301, 302, 307 and 308 for GET and HEAD requests without a body, 303 for
@@ -833,6 +955,68 @@ sockit_status sockit_dns_getnameinfo(const char *host,
                                      const char *service,
                                      sockit_hostinfo **names,
                                      sockit_buffer *service_out);
+
+/**
+ * A parser for a request body with Content-Type `content_type`:
+ * "application/x-www-form-urlencoded" or "multipart/form-data; boundary=..." (any
+ * case, parameters allowed). Values come out in pieces of at most `max_chunk` bytes
+ * (0: 16 KiB). Fails with `SOCKIT_UNSUPPORTED` for another type and `SOCKIT_PROTOCOL`
+ * for a multipart type without a usable boundary. The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_form_new(const char *content_type, size_t max_chunk, sockit_form **out);
+
+/**
+ * An urlencoded parser (for query strings: feed the part after "?"). As
+ * `sockit_form_new` otherwise.
+ */
+sockit_status sockit_form_new_urlencoded(size_t max_chunk, sockit_form **out);
+
+/**
+ * Frees a form parser. NULL is ignored.
+ */
+void sockit_form_free(sockit_form *form);
+
+/**
+ * Parses `len` more bytes of the body; events are queued for `sockit_form_next`.
+ * Malformed input (a part without a name, headers over 64 KiB, a field name over 64 KiB)
+ * gives `SOCKIT_PROTOCOL`, after which the parser fails every call. Never blocks.
+ */
+sockit_status sockit_form_feed(sockit_form *form, const uint8_t *data, size_t len);
+
+/**
+ * The body is over: queues the last events, or fails with `SOCKIT_PROTOCOL` when the
+ * form is incomplete (a multipart body without its closing boundary). Never blocks.
+ */
+sockit_status sockit_form_end(sockit_form *form);
+
+/**
+ * Takes the next event into `*event` (`SOCKIT_FORM_*`); for `SOCKIT_FORM_FIELD` the
+ * field's name and for `SOCKIT_FORM_DATA` the piece of value go into `data` (replaced;
+ * may be NULL). `*done` (may be NULL) is true once the input has ended and every event
+ * was taken. Never blocks.
+ */
+sockit_status sockit_form_next(sockit_form *form,
+                               sockit_form_event *event,
+                               sockit_buffer *data,
+                               bool *done);
+
+/**
+ * The file name and content type of the field of the last `SOCKIT_FORM_FIELD` event
+ * (multipart parts; urlencoded fields have neither). Each goes into its buffer (may be
+ * NULL; emptied when absent), and whether it was given into `*has_file_name` /
+ * `*has_content_type` (may be NULL): an empty file input has a file name that is
+ * present and empty. Never blocks.
+ */
+sockit_status sockit_form_field_info(sockit_form *form,
+                                     sockit_buffer *file_name,
+                                     bool *has_file_name,
+                                     sockit_buffer *content_type,
+                                     bool *has_content_type);
+
+/**
+ * Whether the parser is a multipart one, in `*multipart`. Never blocks.
+ */
+sockit_status sockit_form_is_multipart(sockit_form *form, bool *multipart);
 
 /**
  * Downloads `url` ("ftp://[user[:password]@]host[:port]/path[;type=a|i]", "ftp://"
@@ -1449,6 +1633,158 @@ sockit_status sockit_httpres_body(sockit_httpres *res, const uint8_t **data, siz
 sockit_status sockit_httpres_set_body(sockit_httpres *res, const uint8_t *data, size_t len);
 
 /**
+ * A new exchange with Moonbridge's defaults: request heads up to 1 MiB, bodies up to
+ * 64 MiB, 16 KiB input and output chunks, timeouts idle 65 s, stall 60 s, request header
+ * 120 s, response 3600 s. The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_http_exchange_new(sockit_http_exchange **out);
+
+/**
+ * Frees an exchange. NULL is ignored.
+ */
+void sockit_http_exchange_free(sockit_http_exchange *ex);
+
+/**
+ * Sets the largest request head (`head_bytes`, beyond it 431) and body (`body_bytes`,
+ * beyond it 413; negative: no limit). Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_set_limits(sockit_http_exchange *ex,
+                                              size_t head_bytes,
+                                              int64_t body_bytes);
+
+/**
+ * Sets the largest piece of request body `sockit_http_exchange_read_body` hands out and
+ * the smallest piece of response body written before `finish` (smaller writes are
+ * gathered; 0 keeps a value). Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_set_chunks(sockit_http_exchange *ex,
+                                              size_t max_input,
+                                              size_t min_output);
+
+/**
+ * Sets the timeouts in seconds (negative: none): `idle` until the first byte of a
+ * request, `stall` for each wait (no progress), `request_header` for the rest of a
+ * request head, `response` from the end of the head until the response is finished.
+ * Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_set_timeouts(sockit_http_exchange *ex,
+                                                double idle,
+                                                double stall,
+                                                double request_header,
+                                                double response);
+
+/**
+ * Adds a field sent with every response (checked: a token name, no CR, LF or NUL in
+ * the value). Call before the first request. Never blocks.
+ */
+sockit_status sockit_http_exchange_add_static_header(sockit_http_exchange *ex,
+                                                     const char *name,
+                                                     const char *value);
+
+/**
+ * Reads the next request's head from `sock`: its method, request target, minor version
+ * (0 for HTTP/1.0, 1 for HTTP/1.1) and fields (into `fields` as name NUL value NUL ...,
+ * names lower-cased, in order). Any output may be NULL. BLOCKS within the idle and
+ * request-header timeouts. When it fails, `*refusal` (may be NULL) is the status to
+ * answer with `sockit_http_exchange_refuse` (400 malformed, 413 body over the limit, 431
+ * head over the limit) or 0 when there is nobody to answer (the client closed the
+ * connection or went silent); either way the connection is done.
+ */
+sockit_status sockit_http_exchange_read_request(sockit_http_exchange *ex,
+                                                sockit_socket *sock,
+                                                sockit_buffer *method,
+                                                sockit_buffer *target,
+                                                int *version,
+                                                sockit_buffer *fields,
+                                                int *refusal);
+
+/**
+ * Reads the next piece of the current request's body into `out` (replaced); `*end`
+ * becomes true (and `out` empty) once the body is over. Sends "100 Continue" first when
+ * the client asked for it. BLOCKS within the stall and response timeouts. On failure
+ * `*refusal` (may be NULL) is the status to answer (400 malformed chunks, 413 past the
+ * body limit) or 0 (the client vanished or went silent).
+ */
+sockit_status sockit_http_exchange_read_body(sockit_http_exchange *ex,
+                                             sockit_socket *sock,
+                                             sockit_buffer *out,
+                                             bool *end,
+                                             int *refusal);
+
+/**
+ * Whether the current request has a body, and whether it has been read to its end
+ * (either may be NULL). Never blocks.
+ */
+sockit_status sockit_http_exchange_body_state(sockit_http_exchange *ex, bool *has_body, bool *done);
+
+/**
+ * Starts the response: `code` (100..999) and `reason` (no CR, LF or NUL). Never blocks.
+ */
+sockit_status sockit_http_exchange_status(sockit_http_exchange *ex, int code, const char *reason);
+
+/**
+ * Adds a response field (checked). Content-Length is used as the body's length and
+ * enforced; Transfer-Encoding is refused (the server chunks bodies of unknown length);
+ * "Connection: close" closes the connection after the response. Never blocks.
+ */
+sockit_status sockit_http_exchange_header(sockit_http_exchange *ex,
+                                          const char *name,
+                                          const uint8_t *value,
+                                          size_t len);
+
+/**
+ * Ends the response head and writes it out now, with the framing for a body of unknown
+ * length (chunked for HTTP/1.1 clients, closing the connection for HTTP/1.0 ones, or
+ * the Content-Length that was set). BLOCKS within the stall and response timeouts.
+ */
+sockit_status sockit_http_exchange_finish_headers(sockit_http_exchange *ex, sockit_socket *sock);
+
+/**
+ * Adds `len` bytes of response body (dropped for HEAD, 1xx, 204 and 304). Small writes
+ * are gathered until the minimum output chunk; a body that stays below it until
+ * `finish` goes out with a Content-Length. May BLOCK (stall and response timeouts).
+ */
+sockit_status sockit_http_exchange_send(sockit_http_exchange *ex,
+                                        sockit_socket *sock,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Writes out everything gathered (the head too) and flushes. BLOCKS within the stall and
+ * response timeouts.
+ */
+sockit_status sockit_http_exchange_flush(sockit_http_exchange *ex, sockit_socket *sock);
+
+/**
+ * Finishes the response and flushes it; then, when the connection stays open, reads
+ * and drops what the handler left of the request body. BLOCKS within the stall and
+ * response timeouts. Fails (and the connection is done) when the body does not match a
+ * Content-Length that was set.
+ */
+sockit_status sockit_http_exchange_finish(sockit_http_exchange *ex, sockit_socket *sock);
+
+/**
+ * Closes the connection after the current response (it says "Connection: close").
+ * Never blocks.
+ */
+sockit_status sockit_http_exchange_close_after(sockit_http_exchange *ex);
+
+/**
+ * After `finish`: whether the connection may carry another request, in `*keep`. Never
+ * blocks.
+ */
+sockit_status sockit_http_exchange_keep_alive(sockit_http_exchange *ex, bool *keep);
+
+/**
+ * Answers with a short complete error response for `status` (400..599, others give
+ * 400) that says "Connection: close"; the connection is done afterwards. BLOCKS within
+ * the stall timeout.
+ */
+sockit_status sockit_http_exchange_refuse(sockit_http_exchange *ex,
+                                          sockit_socket *sock,
+                                          int status);
+
+/**
  * A new HTTP socket over `sock`, a connected TCP or Unix stream socket (a LuaSocket
  * or Moonbridge socket handle), in `*out` (owned by the caller). `sock` is borrowed,
  * not taken: it must outlive the HTTP socket (free the HTTP socket first); the caller
@@ -1692,7 +2028,9 @@ sockit_status sockit_httpsock_write_end_of_message(sockit_httpsock *hs);
  * Gives the error of the callback now running its message: a callback stage that is
  * about to return a failure status may call this first; the pump then fails with that
  * status and `sockit_last_error()` returns `message` (copied). Without it the message
- * is "<stage> callback failed: <status string>". Never blocks; NULL clears the message.
+ * is "<stage> callback failed: <status string>". A server handler that fails
+ * (`sockit_server_pool_set_handlers`) may call it too: the worker logs the message.
+ * Never blocks; NULL clears the message.
  */
 void sockit_callback_error(const char *message);
 
@@ -2265,6 +2603,165 @@ sockit_status sockit_select(sockit_socket *const *reads,
                             double timeout,
                             bool *read_ready,
                             bool *write_ready);
+
+/**
+ * A new server with no pools, logging to standard error (lines up to
+ * `SOCKIT_LOG_INFO`, with a time stamp). The caller owns `*out`. Never blocks.
+ */
+sockit_status sockit_server_new(sockit_server **out);
+
+/**
+ * Frees a server and its pools (their listeners close; local socket files stay, as
+ * after Moonbridge's listener close). NULL is ignored. Refused (nothing happens) while
+ * the server runs.
+ */
+void sockit_server_free(sockit_server *srv);
+
+/**
+ * Sets where the server logs: `fn` gets every line up to `max_level`
+ * (`SOCKIT_LOG_ERROR` .. `SOCKIT_LOG_DEBUG`); a NULL `fn` logs to standard error. The
+ * server owns `userdata` from this call on: `free_userdata(userdata)` runs when the
+ * server is freed, when the log is set again, or at once if this call fails. Never
+ * blocks.
+ */
+sockit_status sockit_server_set_log(sockit_server *srv,
+                                    sockit_server_log_fn fn,
+                                    void *userdata,
+                                    FreeFn free_userdata,
+                                    int max_level);
+
+/**
+ * Writes one line to the server's log at `level` (`SOCKIT_LOG_*`), for the host's own
+ * messages. Never blocks beyond the log callback.
+ */
+sockit_status sockit_server_log(sockit_server *srv, int level, const char *message);
+
+/**
+ * Adds `pool` to the server, taking it over: `pool` must not be used or freed again,
+ * whatever the outcome. Fails (`SOCKIT_INVALID`) when the pool has no listener or no
+ * connect handler, when its parameters contradict each other (`min_fork` above
+ * `max_fork`, ...), or when the server has run. Each listener is logged
+ * ("pool #1: listening on TCP 127.0.0.1 port 40123"). Never blocks.
+ */
+sockit_status sockit_server_add_pool(sockit_server *srv, sockit_server_pool *pool);
+
+/**
+ * The number of pools added so far, in `*count`. Never blocks.
+ */
+sockit_status sockit_server_pool_count(sockit_server *srv, size_t *count);
+
+/**
+ * Runs the server: the calling process becomes the master and forks the workers. BLOCKS
+ * until the server stops (SIGTERM: the listeners close, workers finish the connection
+ * in hand; SIGINT or SIGHUP: the workers are killed at once), then reaps every worker,
+ * removes the local socket files, and returns `SOCKIT_OK` in the master. In a worker
+ * it never returns (the worker exits). Fails at once with `SOCKIT_INVALID` when no pool
+ * was added, when the server ran before, or when another server runs in this process.
+ * While it runs, the master catches SIGTERM, SIGINT, SIGHUP and SIGCHLD; the previous
+ * handlers are back when it returns. Call it from a single-threaded process.
+ */
+sockit_status sockit_server_run(sockit_server *srv);
+
+/**
+ * A new pool with Moonbridge's default parameters and no listeners or handlers. The
+ * caller owns `*out` until it adds it to a server. Never blocks.
+ */
+sockit_status sockit_server_pool_new(sockit_server_pool **out);
+
+/**
+ * Frees a pool that was not added to a server (closing its listeners). NULL is ignored.
+ */
+void sockit_server_pool_free(sockit_server_pool *pool);
+
+/**
+ * Sets a pool parameter by its Moonbridge name: "pre_fork" (spare workers wanted,
+ * default 1), "min_fork" (default max(pre_fork, 2)), "max_fork" (hard limit, default
+ * max(min_fork, 16)), "fork_delay" (seconds between forks, default 0.25),
+ * "fork_error_delay" (after a failed fork or prepare, default 2), "exit_delay" (between
+ * ending excess spare workers, default 60), "idle_timeout" or "idle_time" (an idle
+ * worker ends after this many seconds; 0, the default, is never), "memory_limit"
+ * (bytes: a worker that is past it after a connection ends; 0, the default, is none).
+ * Counts must be whole numbers. Fails with `SOCKIT_INVALID` for an unknown name or a
+ * bad value. Never blocks.
+ */
+sockit_status sockit_server_pool_set(sockit_server_pool *pool, const char *name, double value);
+
+/**
+ * Adds a TCP listener on `host` ("127.0.0.1", "::1", "0.0.0.0", "::" or a name) and
+ * `port` (0: the system picks a free one), bound and listening at once; the bound port
+ * goes to `*bound_port` (may be NULL). Fails with the bind error (`SOCKIT_ADDRINUSE`,
+ * ...) and a message naming host and port. Never blocks beyond name resolution.
+ */
+sockit_status sockit_server_pool_listen_tcp(sockit_server_pool *pool,
+                                            const char *host,
+                                            int port,
+                                            int *bound_port);
+
+/**
+ * Adds a local (Unix-domain stream) listener at `path`, bound at once. A stale socket
+ * file there is replaced; any other file is left alone and the call fails with
+ * `SOCKIT_ADDRINUSE`. The file is removed when the server stops. Never blocks.
+ */
+sockit_status sockit_server_pool_listen_local(sockit_server_pool *pool, const char *path);
+
+/**
+ * Adds an interval listener: the connect handler runs every `delay` seconds (> 0) in
+ * an idle worker, with `interval` = `name`. With `strict`, runs keep a fixed rhythm
+ * (the next is due `delay` after the previous was due); otherwise the next is due
+ * `delay` after the previous ended. An interval never runs twice at once. Never blocks.
+ */
+sockit_status sockit_server_pool_listen_interval(sockit_server_pool *pool,
+                                                 const char *name,
+                                                 double delay,
+                                                 bool strict);
+
+/**
+ * Sets the pool's handlers (see `sockit_server_prepare_fn`, `sockit_server_connect_fn`,
+ * `sockit_server_finish_fn`); `connect` is required, `prepare` and `finish` may be
+ * NULL. The pool owns `userdata` from this call on: `free_userdata(userdata)` runs in
+ * the master when the pool (or the server holding it) is freed, when the handlers are
+ * set again, or at once if this call fails; workers exit without calling it. Never
+ * blocks.
+ */
+sockit_status sockit_server_pool_set_handlers(sockit_server_pool *pool,
+                                              sockit_server_prepare_fn prepare,
+                                              sockit_server_connect_fn connect,
+                                              sockit_server_finish_fn finish,
+                                              void *userdata,
+                                              FreeFn free_userdata);
+
+/**
+ * Moonbridge's `timeout(n)`: arms a timer that kills the process (SIGALRM) after
+ * `seconds`; 0 disarms it. The seconds that were left before go to `*previous` (may be
+ * NULL). A worker disarms the timer whenever a prepare or connect handler returns.
+ * Fails with `SOCKIT_INVALID` for a negative or non-finite time. Never blocks.
+ */
+sockit_status sockit_server_timeout(double seconds, double *previous);
+
+/**
+ * Moonbridge's `timeout()`: the seconds left on the timer (0 when it is not armed), in
+ * `*left`. Never blocks.
+ */
+sockit_status sockit_server_timeout_left(double *left);
+
+/**
+ * Moonbridge's `timeout(n, fn)`: runs `fn(userdata)` limited to `seconds` with a
+ * sub-timer (the process is killed when it runs out). When a timer is armed already and
+ * has less time left, that one stays in charge; afterwards the outer timer goes on with
+ * the time it had left minus what `fn` took. `seconds` 0 adds no limit. What `fn`
+ * returned goes to `*result` (may be NULL). Blocks as long as `fn` does.
+ */
+sockit_status sockit_server_timeout_call(double seconds,
+                                         sockit_timeout_fn fn,
+                                         void *userdata,
+                                         int *result);
+
+/**
+ * In a worker: whether SIGTERM has arrived (the server is stopping; the worker ends
+ * after the connection in hand). A handler serving a long-lived connection, such as
+ * HTTP keep-alive, should end it soon. `*stopping` is false in the master. Never blocks.
+ */
+sockit_status sockit_server_stopping(bool *stopping);
 
 /**
  * Settings for sending through the server at `host`:`port` (0 = 25), in `*out` (owned by

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Builds sockit for Lua 5.1 and LuaJIT into build/lua51 (or $SOCKIT_LUA51_OUT):
 #   sockit-lua51          standalone Lua 5.1 interpreter with lua_socketlibopen applied
-#   socket/core.so, socket/unix.so, moonbridge_io/core.so, ltn12/core.so,
-#   mime/core.so, socket/proto.so, sockit/http/core.so   (C modules)
-#   socket.lua, moonbridge_io.lua, ltn12.lua, mime.lua, socket/url.lua,
-#   sockit/http.lua                                                  (Lua parts)
+#   sockit-moonbridge     the Moonbridge server (listen{...}, timeout(...)); it links
+#                         libsockit.so.0 like the modules, so sockets pass between them
+#   socket/core.so, socket/unix.so, moonbridge_io/core.so, moonbridge_http/core.so,
+#   ltn12/core.so, mime/core.so, socket/proto.so, sockit/http/core.so   (C modules)
+#   socket.lua, moonbridge_io.lua, moonbridge_http.lua, ltn12.lua, mime.lua,
+#   socket/url.lua, sockit/http.lua                                    (Lua parts)
 #   libsockit.so.0        the sockit library the C modules link to (rpath $ORIGIN/..), one
 #                         copy shared by every module so that handles pass between them
 # so that  LUA_PATH='build/lua51/?.lua;;' LUA_CPATH='build/lua51/?.so;;' lua5.1 -e 'require "socket"'
@@ -50,7 +52,8 @@ done
 warn="-Wall -Wextra -Wno-unused-parameter"
 common="$cflags $warn $debug_flag -Iinclude -Ilua_glue $LUA51_CFLAGS"
 
-mkdir -p "$out/socket/url" "$out/moonbridge_io" "$out/ltn12" "$out/mime" "$out/sockit/http"
+mkdir -p "$out/socket/url" "$out/moonbridge_io" "$out/moonbridge_http" "$out/ltn12" "$out/mime" \
+    "$out/sockit/http"
 # The C modules share one copy of the library (handles pass between modules); its
 # SONAME is libsockit.so.0.
 cp -f "$target/libsockit.so" "$out/libsockit.so.0.tmp"
@@ -70,6 +73,7 @@ module() { # module <output.so> <sources...>
 module socket/core.so lua_glue/core51.c lua_glue/stream51.c lua_glue/udp51.c
 module socket/unix.so lua_glue/unix51.c lua_glue/stream51.c
 module moonbridge_io/core.so lua_glue/mbio51.c
+module moonbridge_http/core.so lua_glue/mbhttp51.c
 module ltn12/core.so lua_glue/ltn12_51.c
 module mime/core.so lua_glue/mime51.c lua_glue/ltn12_51.c
 # The C half of socket.url, socket.headers, socket.http, socket.ftp and socket.smtp.
@@ -88,5 +92,14 @@ done
 # shellcheck disable=SC2086
 $cc $common -o "$out/sockit-lua51" lua_glue/lua51_main.c lua_glue/socketlib.c \
     lua_glue/classic_proto.c "$target/libsockit.a" $LUA51_LIBS -lpthread -ldl -lm
+
+# The Moonbridge server links the shared library the modules use (its connection
+# sockets are moonbridge_io objects), found next to it or, installed, in
+# ../lib/sockit/lua51.
+# shellcheck disable=SC2086
+$cc $common -o "$out/sockit-moonbridge.tmp" lua_glue/moonbridge_main.c lua_glue/mbserver51.c \
+    lua_glue/sk51.c "$out/libsockit.so.0" -Wl,-rpath,'$ORIGIN:$ORIGIN/../lib/sockit/lua51' \
+    $LUA51_LIBS -lm
+mv -f "$out/sockit-moonbridge.tmp" "$out/sockit-moonbridge"
 
 if [ "${DEBUG:-0}" = 1 ]; then echo "build-lua51: built $out (DEBUG=1)"; else echo "build-lua51: built $out"; fi

@@ -55,6 +55,7 @@ test_deps=(
 )
 bench_deps=(
     "bc|command -v bc"
+    "lua-http|env -u LUA_PATH -u LUA_CPATH lua5.1 -e 'require \"http.server\"'"
 )
 
 entries=("${test_deps[@]}")

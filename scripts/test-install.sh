@@ -37,6 +37,26 @@ check "lib/pkgconfig/sockit.pc" test -f "$lib/pkgconfig/sockit.pc"
 check "SONAME is libsockit.so.$major" \
     bash -c "readelf -d '$lib/libsockit.so.$version' | grep -q 'SONAME.*\[libsockit.so.$major\]'"
 
+# --- sockit-moonbridge: bin/ links to lib/sockit/lua51, where its modules are
+if [ -f /usr/include/lua5.1/lua.h ] || pkg-config --exists lua5.1 2>/dev/null; then
+    check "bin/sockit-moonbridge" test -x "$prefix/bin/sockit-moonbridge"
+    check "lib/sockit/lua51/moonbridge_io.lua" test -f "$lib/sockit/lua51/moonbridge_io.lua"
+    check "sockit-moonbridge -h" bash -c "'$prefix/bin/sockit-moonbridge' -h | grep -q -- --pidfile"
+    cat >"$tmp/app.lua" <<EOF
+local mbio = require "moonbridge_io"
+listen{{proto = "interval", name = "once", delay = 0.05},
+  connect = function(s) local f = io.open("$tmp/ran", "w") f:write(s.interval) f:close() return true end}
+EOF
+    "$prefix/bin/sockit-moonbridge" "$tmp/app.lua" >"$tmp/mb.log" 2>&1 &
+    mbpid=$!
+    i=0
+    while [ ! -s "$tmp/ran" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    check "the installed sockit-moonbridge runs an application" test "$(cat "$tmp/ran" 2>/dev/null)" = once
+    kill -TERM "$mbpid" 2>/dev/null
+    wait "$mbpid"
+    check "the installed sockit-moonbridge stops on SIGTERM with status 0" test $? -eq 0
+fi
+
 # --- pkg-config finds it
 export PKG_CONFIG_PATH=$lib/pkgconfig
 check "pkg-config --exists sockit" pkg-config --exists sockit
@@ -101,6 +121,10 @@ if make --no-print-directory install DESTDIR="$stage" PREFIX=/opt/sockit-test >"
     check "DESTDIR holds include/sockit.h" test -f "$stage/opt/sockit-test/include/sockit.h"
     check "the .pc names the final prefix" grep -qx 'prefix=/opt/sockit-test' "$stage/opt/sockit-test/lib/pkgconfig/sockit.pc"
     check "nothing outside DESTDIR" test ! -e /opt/sockit-test
+    if [ -f /usr/include/lua5.1/lua.h ] || pkg-config --exists lua5.1 2>/dev/null; then
+        check "DESTDIR: bin/sockit-moonbridge names the final path" \
+            test "$(readlink "$stage/opt/sockit-test/bin/sockit-moonbridge")" = /opt/sockit-test/lib/sockit/lua51/sockit-moonbridge
+    fi
 else
     bad "make install DESTDIR=... PREFIX=/opt/sockit-test"
     cat "$tmp/install2.log" >&2

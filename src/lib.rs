@@ -2,6 +2,7 @@
 //!
 //! Layers, dependencies pointing down only:
 //! - `ffi`: the C API (opaque handles, statuses, panic boundary);
+//! - `server`: the prefork server (Moonbridge's process model: listeners, worker pool);
 //! - `proto`: protocol clients (tp, HTTP, FTP, SMTP);
 //! - `ltn12`: sources, sinks, filters and pumps; `mime` and `url`: pure transforms;
 //! - `net`: TCP, UDP, Unix sockets, select/poll, DNS, time;
@@ -21,6 +22,8 @@ pub mod mime;
 pub mod net;
 /// cbindgen:ignore
 pub mod proto;
+/// cbindgen:ignore
+pub mod server;
 /// cbindgen:ignore
 pub mod sys;
 /// cbindgen:ignore

@@ -158,12 +158,13 @@ unsafe fn take_filter(p: *mut sockit_filter, what: &str) -> Result<BoxFilter> {
 // ----- callbacks -----------------------------------------------------------------------
 
 /// The `free_userdata` argument of callback constructors.
-type FreeFn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
+pub(crate) type FreeFn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
-/// A host's userdata pointer with its release function, called once on drop.
-struct UserData {
-    ptr: *mut c_void,
-    free: FreeFn,
+/// A host's userdata pointer with its release function, called once on drop (also used
+/// by the server's handlers).
+pub(crate) struct UserData {
+    pub(crate) ptr: *mut c_void,
+    pub(crate) free: FreeFn,
 }
 
 // SAFETY: the pointer is only handed back to the host's callbacks; the host promises
@@ -173,7 +174,7 @@ unsafe impl Send for UserData {}
 impl UserData {
     /// The pointer. A method, so that closures capture the whole `UserData` (and with it
     /// the duty to release it), never just the pointer field.
-    fn ptr(&self) -> *mut c_void {
+    pub(crate) fn ptr(&self) -> *mut c_void {
         self.ptr
     }
 }
@@ -224,7 +225,9 @@ thread_local! {
 /// Gives the error of the callback now running its message: a callback stage that is
 /// about to return a failure status may call this first; the pump then fails with that
 /// status and `sockit_last_error()` returns `message` (copied). Without it the message
-/// is "<stage> callback failed: <status string>". Never blocks; NULL clears the message.
+/// is "<stage> callback failed: <status string>". A server handler that fails
+/// (`sockit_server_pool_set_handlers`) may call it too: the worker logs the message.
+/// Never blocks; NULL clears the message.
 #[no_mangle]
 pub unsafe extern "C" fn sockit_callback_error(message: *const c_char) {
     let msg = if message.is_null() {
@@ -233,6 +236,12 @@ pub unsafe extern "C" fn sockit_callback_error(message: *const c_char) {
         Some(CStr::from_ptr(message).to_string_lossy().into_owned())
     };
     CALLBACK_ERROR.with(|c| *c.borrow_mut() = msg);
+}
+
+/// Clears the message a callback may give with `sockit_callback_error` (before calling
+/// one) and takes it (after).
+pub(crate) fn take_callback_error() -> Option<String> {
+    CALLBACK_ERROR.with(|c| c.borrow_mut().take())
 }
 
 /// The failure kind of a status value coming from C (`None` for `SOCKIT_OK` and values
@@ -244,7 +253,7 @@ fn kind_from_status(raw: c_int) -> Option<ErrorKind> {
 /// Calls a host callback: clears the pending message, runs `call`, turns its status into
 /// a result. A value that is no status counts as `SOCKIT_ABORTED`.
 fn run_callback(what: &str, call: impl FnOnce() -> c_int) -> Result<()> {
-    CALLBACK_ERROR.with(|c| c.borrow_mut().take());
+    take_callback_error();
     let status = call();
     if status == 0 {
         return Ok(());

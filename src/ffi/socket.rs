@@ -123,7 +123,7 @@ pub type sockit_wait_fn =
 // ----- argument helpers ---------------------------------------------------------------
 
 /// A filesystem path argument (any bytes but NUL).
-unsafe fn path_arg<'a>(p: *const c_char, name: &str) -> Result<&'a Path> {
+pub(crate) unsafe fn path_arg<'a>(p: *const c_char, name: &str) -> Result<&'a Path> {
     if p.is_null() {
         return Err(Error::invalid(format!("{name} is NULL")));
     }

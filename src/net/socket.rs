@@ -737,16 +737,27 @@ impl Socket {
     }
 
     fn accept_until(&mut self, deadline: Option<&Deadline>) -> Result<Socket> {
+        let s = self.accept_raw(deadline)?;
+        // The stream makes it non-blocking.
+        let family = self.family.unwrap_or(AddrFamily::Inet);
+        Ok(Socket::client(Stream::new(s, self.kind)?, family))
+    }
+
+    /// Accepts a waiting connection without waiting and without making a stream of it:
+    /// the bare close-on-exec descriptor (for a prefork master that hands it to a worker
+    /// process). `WouldBlock` when there is none.
+    pub(crate) fn accept_raw_nb(&mut self) -> Result<socket2::Socket> {
+        self.accept_raw(None)
+    }
+
+    fn accept_raw(&mut self, deadline: Option<&Deadline>) -> Result<socket2::Socket> {
         let Inner::Server(sock) = &self.inner else {
             return Err(self.wrong_state("accept", "server"));
         };
         loop {
             match sock.accept() {
-                Ok((s, _)) => {
-                    // accept4(SOCK_CLOEXEC) by socket2; the stream makes it non-blocking.
-                    let family = self.family.unwrap_or(AddrFamily::Inet);
-                    return Ok(Socket::client(Stream::new(s, self.kind)?, family));
-                }
+                // accept4(SOCK_CLOEXEC) by socket2.
+                Ok((s, _)) => return Ok(s),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let Some(deadline) = deadline else {
                         return Err(Error::new(

@@ -33,6 +33,22 @@ pub fn poll(fds: &mut [libc::pollfd], deadline: &Deadline) -> Result<usize> {
     }
 }
 
+/// One poll(2) call of at most `timeout_ms` (negative: no limit) that gives up on a
+/// signal: `Ok(None)` after EINTR (so the caller can look at flags its handlers set),
+/// else how many entries have events.
+pub fn poll_once(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<Option<usize>> {
+    // SAFETY: fds is a valid slice of pollfd for its whole length.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n >= 0 {
+        return Ok(Some(n as usize));
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EINTR) {
+        return Ok(None);
+    }
+    Err(Error::io("poll", &e))
+}
+
 /// Waits until `fd` has one of `events` (POLLIN / POLLOUT), or fails with
 /// `Timeout` when the deadline passes first. Error and hang-up conditions count as ready,
 /// so the caller's next read or write reports them.
